@@ -1,0 +1,22 @@
+"""Job kinds owned by the jobs app itself."""
+
+from rest_framework import serializers
+
+from .kinds import JobKind, register, serializer_validator
+
+
+class SelfCheckParams(serializers.Serializer):
+    steps = serializers.IntegerField(min_value=1, max_value=10_000, default=3)
+    step_seconds = serializers.FloatField(min_value=0, max_value=60, default=0.0)
+    fail = serializers.BooleanField(default=False, help_text="Raise an error at the end (for testing alerts).")
+
+
+SELFCHECK = register(
+    JobKind(
+        name="selfcheck",
+        queue="cpu",
+        validate=serializer_validator(SelfCheckParams),
+        label="Worker self-check",
+        description="Walks a few steps on a worker and reports its host, Python and whether torch/CUDA load.",
+    )
+)

@@ -1,0 +1,63 @@
+"""Registry of job kinds: which task runs a kind, on which queue, and how its parameters are validated.
+
+Apps declare their kinds in ``apps/<area>/job_kinds.py`` with ``register``; the web process only knows task
+*names* and enqueues by name, so it never imports the task code (or torch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+ParamsValidator = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    queue: str  # "cpu" or "gpu"
+    validate: ParamsValidator
+    label: str = ""
+    description: str = ""
+
+    @property
+    def task_name(self) -> str:
+        return f"{self.queue}.{self.name}"
+
+
+_REGISTRY: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    if kind.queue not in {"cpu", "gpu"}:
+        raise ValueError(f"job kind {kind.name!r}: queue must be 'cpu' or 'gpu', not {kind.queue!r}")
+    _REGISTRY[kind.name] = kind
+    return kind
+
+
+def get_kind(name: str) -> JobKind:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        raise ValidationError(f"unknown job kind {name!r} (known kinds: {known})") from None
+
+
+def all_kinds() -> list[JobKind]:
+    return sorted(_REGISTRY.values(), key=lambda k: k.name)
+
+
+def serializer_validator(serializer_class: type) -> ParamsValidator:
+    """Validate a kind's parameters with a DRF serializer; errors become one ValidationError per field."""
+
+    def validate(params: dict[str, Any]) -> dict[str, Any]:
+        serializer = serializer_class(data=params)
+        if not serializer.is_valid():
+            messages = {field: [str(e) for e in errors] for field, errors in serializer.errors.items()}
+            raise ValidationError(messages)
+        return dict(serializer.validated_data)
+
+    return validate

@@ -1,0 +1,98 @@
+"""Launching, cancelling and retrying jobs (no worker needed: tasks are sent after commit)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from apps.jobs import services
+from apps.jobs.models import Job, JobState
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Capture the tasks the services send instead of reaching a broker."""
+    calls = []
+    monkeypatch.setattr(services.current_app, "send_task", lambda name, **kw: calls.append((name, kw)))
+    return calls
+
+
+def test_launch_sends_the_kind_task_to_its_queue_after_commit(sent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.job_launch(kind="selfcheck", params={"steps": 2})
+
+    assert sent == [("cpu.selfcheck", {"args": [job.pk], "queue": "cpu"})]
+    assert job.state == JobState.QUEUED
+    assert job.params == {"steps": 2, "step_seconds": 0.0, "fail": False}
+
+
+def test_launch_rejects_a_bad_parameter_and_writes_nothing(sent):
+    with pytest.raises(ValidationError) as err:
+        services.job_launch(kind="selfcheck", params={"steps": 0})
+
+    assert "steps" in err.value.message_dict
+    assert not Job.objects.exists()
+
+
+def test_launch_rejects_an_unknown_kind_naming_the_known_ones(sent):
+    with pytest.raises(ValidationError, match=r"unknown job kind 'nope'.*selfcheck"):
+        services.job_launch(kind="nope")
+
+
+def test_cancel_of_a_queued_job_ends_it_at_once(sent):
+    job = services.job_launch(kind="selfcheck")
+
+    job = services.job_cancel(job=job)
+
+    assert job.state == JobState.CANCELLED
+    assert job.finished_at is not None
+
+
+def test_cancel_of_an_ended_job_is_refused(sent):
+    job = services.job_launch(kind="selfcheck")
+    services.job_cancel(job=job)
+
+    with pytest.raises(ValidationError, match="already ended"):
+        services.job_cancel(job=job)
+
+
+def test_retry_requeues_a_failed_job_keeping_its_cursor(sent, django_capture_on_commit_callbacks):
+    job = services.job_launch(kind="selfcheck", params={"steps": 5})
+    Job.objects.filter(pk=job.pk).update(state=JobState.FAILED, cursor={"step": 3}, error="boom")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = services.job_retry(job=job)
+
+    assert job.state == JobState.QUEUED
+    assert job.cursor == {"step": 3}
+    assert job.error == ""
+    assert sent[-1][0] == "cpu.selfcheck"
+
+
+def test_retry_of_a_running_job_is_refused(sent):
+    job = services.job_launch(kind="selfcheck")
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING)
+
+    with pytest.raises(ValidationError, match="only failed or cancelled"):
+        services.job_retry(job=job)
+
+
+def test_start_of_a_job_whose_worker_died_counts_a_second_attempt(sent):
+    job = services.job_launch(kind="selfcheck")
+    services.job_start(job_id=job.pk, worker_host="a")
+
+    again = services.job_start(job_id=job.pk, worker_host="b")
+
+    assert again.attempts == 2
+    assert again.worker_host == "b"
+    assert "resumed after a lost worker" in job.log_lines.last().message
+
+
+def test_start_of_a_job_cancelled_while_queued_does_not_run_it(sent):
+    job = services.job_launch(kind="selfcheck")
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+
+    assert services.job_start(job_id=job.pk, worker_host="a") is None
+    assert Job.objects.get(pk=job.pk).state == JobState.CANCELLED

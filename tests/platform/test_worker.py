@@ -1,0 +1,49 @@
+"""Jobs travel through a real Celery worker process over the configured broker (Redis in CI)."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.jobs import services
+from apps.jobs.models import Job, JobState
+from tests.helpers import wait_for
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_terminal(job_id: int, timeout: float = 60) -> Job:
+    return wait_for(lambda: (j := Job.objects.get(pk=job_id)).is_terminal and j, timeout=timeout,
+                    message=f"job {job_id} to end")
+
+
+def test_selfcheck_job_runs_on_a_worker_and_its_result_is_read_from_the_database(celery_worker_process):
+    job = services.job_launch(kind="selfcheck", params={"steps": 4})
+
+    job = _wait_terminal(job.pk)
+
+    assert job.state == JobState.SUCCEEDED
+    assert job.result["steps"] == 4
+    assert job.progress_done == job.progress_total == 4
+    assert job.attempts == 1
+    assert job.worker_host
+
+
+def test_failing_job_ends_failed_with_its_error(celery_worker_process):
+    job = services.job_launch(kind="selfcheck", params={"steps": 1, "fail": True})
+
+    job = _wait_terminal(job.pk)
+
+    assert job.state == JobState.FAILED
+    assert "self-check asked to fail" in job.error
+
+
+def test_running_job_stops_at_next_step_when_cancelled(celery_worker_process):
+    job = services.job_launch(kind="selfcheck", params={"steps": 200, "step_seconds": 0.05})
+    wait_for(lambda: Job.objects.get(pk=job.pk).progress_done >= 2, message="the job to make progress")
+
+    services.job_cancel(job=Job.objects.get(pk=job.pk))
+    job = _wait_terminal(job.pk)
+
+    assert job.state == JobState.CANCELLED
+    assert 2 <= job.progress_done < 200
+    assert job.cursor["step"] == job.progress_done

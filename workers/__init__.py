@@ -1,0 +1,1 @@
+"""Celery tasks: the only bridge between the Django apps and ``ram_model``."""

@@ -1,0 +1,28 @@
+"""The ``selfcheck`` job: proves a worker can take jobs, report progress and reach the database."""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import socket
+import time
+from typing import Any
+
+from .base import JobContext
+
+
+def run_selfcheck(ctx: JobContext) -> dict[str, Any]:
+    steps = int(ctx.params.get("steps", 3))
+    start = int(ctx.cursor.get("step", 0))
+    for step in range(start, steps):
+        ctx.check_cancel()
+        time.sleep(float(ctx.params.get("step_seconds", 0.0)))
+        ctx.commit({"step": step + 1}, done=step + 1, total=steps)
+    if ctx.params.get("fail"):
+        raise RuntimeError("self-check asked to fail")
+    return {
+        "host": socket.gethostname(),
+        "python": platform.python_version(),
+        "steps": steps,
+        "torch_installed": importlib.util.find_spec("torch") is not None,
+    }
