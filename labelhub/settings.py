@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.jobs",
     "apps.labels",
+    "apps.datasets",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,10 @@ LABELHUB_IMAGE_ROOTS = [Path(p) for p in env_list("LABELHUB_IMAGE_ROOTS", str(VA
 LABELHUB_CHECKPOINT_DIR = Path(os.environ.get("LABELHUB_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
 LABELHUB_EXPORT_DIR = Path(os.environ.get("LABELHUB_EXPORT_DIR", VAR_DIR / "exports"))
 LABELHUB_JOB_DIR = Path(os.environ.get("LABELHUB_JOB_DIR", VAR_DIR / "jobs"))
+# A running job's worker touches its heartbeat this often; a job silent for STALE seconds is taken to have lost
+# its worker (killed, machine gone) and is queued again, resuming from its committed cursor.
+LABELHUB_JOB_HEARTBEAT_SECONDS = float(os.environ.get("LABELHUB_JOB_HEARTBEAT_SECONDS", "10"))
+LABELHUB_JOB_STALE_SECONDS = float(os.environ.get("LABELHUB_JOB_STALE_SECONDS", "120"))
 # WordNet 3.0 copied from Debian's packages by scripts/setup_wordnet.py (see STACK.md).
 LABELHUB_NLTK_DATA = Path(os.environ.get("NLTK_DATA", VAR_DIR / "nltk_data"))
 

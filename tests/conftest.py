@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,24 +62,24 @@ def _worker_database_url() -> str:
     return f"postgres://{user}@{host}:{cfg.get('PORT') or 5432}/{cfg['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[subprocess.Popen]:
-    """A real ``celery worker`` process on the configured broker, consuming both queues of the test DB."""
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+def _start_worker(name: str, log_path: Path, database_url: str) -> subprocess.Popen:
+    """Start ``celery worker`` in its own process group, consuming both queues; wait until it is ready."""
     env = dict(os.environ)
-    with django_db_blocker.unblock():
-        env["DATABASE_URL"] = _worker_database_url()
-    env.setdefault("LABELHUB_BROKER_DIR", str(settings.BROKER_DIR))
-    env["LABELHUB_TESTING"] = "1"
-    env["PYTHONUNBUFFERED"] = "1"
+    env.update({
+        "DATABASE_URL": database_url,
+        "LABELHUB_BROKER_DIR": str(settings.BROKER_DIR),
+        "LABELHUB_TESTING": "1",
+        "PYTHONUNBUFFERED": "1",
+        # Fast failure detection so the lost-worker tests take seconds.
+        "LABELHUB_JOB_HEARTBEAT_SECONDS": "0.5",
+        "LABELHUB_JOB_STALE_SECONDS": "3",
+    })
     for folder in ("queue", "processed", "control"):
         (settings.BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
-    _purge_queues()
     cmd = [sys.executable, "-m", "celery", "-A", "labelhub", "worker", "-Q", "cpu,gpu", "--concurrency", "1",
-           "--hostname", f"pytest-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--loglevel",
-           "INFO"]
+           "--hostname", f"{name}-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 60
     while "ready." not in log_path.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -86,12 +87,49 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory) 
             pytest.fail(f"celery worker did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
         time.sleep(0.2)
     proc.log_path = log_path  # type: ignore[attr-defined]
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    return proc
+
+
+def _stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def _worker_db_url(django_db_setup, django_db_blocker) -> str:
+    with django_db_blocker.unblock():
+        url = _worker_database_url()
+    _purge_queues()
+    return url
+
+
+@pytest.fixture
+def start_worker(_worker_db_url, tmp_path) -> Iterator:
+    """Factory: start extra worker processes for one test (stopped, or killed, at its end)."""
+    started: list[subprocess.Popen] = []
+
+    def start(name: str) -> subprocess.Popen:
+        proc = _start_worker(name, tmp_path / f"{name}.log", _worker_db_url)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        _stop_worker(proc)
+
+
+@pytest.fixture
+def celery_worker_process(start_worker) -> subprocess.Popen:
+    """A real ``celery worker`` process on the configured broker, consuming both queues of the test DB.
+
+    One per test, so a test that kills workers knows which ones can pick up its job.
+    """
+    return start_worker("pytest")
 
 
 def _purge_queues() -> None:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from celery import Task
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import InterfaceError, OperationalError, close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 from apps.jobs import services
 from apps.jobs.models import Job
@@ -85,6 +87,8 @@ class JobTask(Task):
         if job is None:
             return
         ctx = JobContext(job)
+        heartbeat = Heartbeat(job_id)
+        heartbeat.start()
         try:
             result = body(ctx)
         except JobCancelled:
@@ -105,6 +109,31 @@ class JobTask(Task):
             services.job_fail(job_id=job_id, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
         else:
             services.job_succeed(job_id=job_id, result=result or {})
+        finally:
+            heartbeat.stop()
+
+
+class Heartbeat(threading.Thread):
+    """Touch the job's heartbeat while its body runs, so long shards are not mistaken for a lost worker."""
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.job_id = job_id
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self._stopped.wait(settings.LABELHUB_JOB_HEARTBEAT_SECONDS):
+                try:
+                    services.job_heartbeat(job_id=self.job_id)
+                except TRANSIENT_ERRORS:
+                    logger.warning("job %s: heartbeat failed; trying again", self.job_id)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
 
 
 def _message(exc: Exception) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import current_app
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -85,31 +87,64 @@ def job_log(*, job_id: int, message: str, level: str = "info") -> None:
 # --- worker side ------------------------------------------------------------------------------------------
 
 
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.LABELHUB_JOB_STALE_SECONDS)
+
+
 @transaction.atomic
 def job_start(*, job_id: int, worker_host: str) -> Job | None:
-    """Mark a job running on this worker; None when it must not run (ended, or cancelled while queued)."""
+    """Mark a job running on this worker; None when it must not run here.
+
+    It must not run when it has ended, was cancelled while queued, or is running on a live worker (a duplicate
+    delivery). A running job whose heartbeat went stale lost its worker: this worker resumes it.
+    """
     job = Job.objects.select_for_update().filter(pk=job_id).first()
     if job is None or job.is_terminal:
         return None
     if job.cancel_requested:
         _finish(job, JobState.CANCELLED)
         return None
-    resumed = job.state == JobState.RUNNING  # a worker died holding it; the message was redelivered
+    resumed = job.state == JobState.RUNNING
+    if resumed and job.heartbeat_at and job.heartbeat_at > _stale_before():
+        return None  # still alive elsewhere; this delivery is a duplicate
+    now = timezone.now()
     job.state = JobState.RUNNING
     job.attempts = F("attempts") + 1
     job.worker_host = worker_host
-    job.started_at = timezone.now()
-    job.save(update_fields=["state", "attempts", "worker_host", "started_at"])
+    job.started_at = now
+    job.heartbeat_at = now
+    job.save(update_fields=["state", "attempts", "worker_host", "started_at", "heartbeat_at"])
     job.refresh_from_db()
     note = "resumed after a lost worker" if resumed else "started"
     job_log(job_id=job.pk, message=f"{note} on {worker_host} (attempt {job.attempts})")
     return job
 
 
+def job_heartbeat(*, job_id: int) -> None:
+    """Say that the worker running this job is alive."""
+    Job.objects.filter(pk=job_id, state=JobState.RUNNING).update(heartbeat_at=timezone.now())
+
+
+def job_requeue_stale() -> list[int]:
+    """Queue again every running job whose worker stopped beating (killed, machine lost); returns their ids."""
+    stale = list(Job.objects.filter(state=JobState.RUNNING, heartbeat_at__lt=_stale_before())
+                 .values_list("pk", flat=True))
+    for job_id in stale:
+        with transaction.atomic():
+            job = Job.objects.select_for_update().get(pk=job_id)
+            if job.state != JobState.RUNNING or job.heartbeat_at >= _stale_before():
+                continue
+            job_log(job_id=job_id, level="warning",
+                    message=f"worker {job.worker_host} stopped answering; queued again to resume")
+            _enqueue(job)
+    return stale
+
+
 def job_progress(*, job_id: int, done: int, total: int | None = None, unit: str | None = None,
                  cursor: dict[str, Any] | None = None) -> bool:
     """Record progress (and the committed cursor); returns True when cancellation was requested."""
-    updates: dict[str, Any] = {"progress_done": done, "progress_at": timezone.now()}
+    now = timezone.now()
+    updates: dict[str, Any] = {"progress_done": done, "progress_at": now, "heartbeat_at": now}
     if total is not None:
         updates["progress_total"] = total
     if unit is not None:

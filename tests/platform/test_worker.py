@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+
 import pytest
 
 from apps.jobs import services
@@ -47,3 +51,42 @@ def test_running_job_stops_at_next_step_when_cancelled(celery_worker_process):
     assert job.state == JobState.CANCELLED
     assert 2 <= job.progress_done < 200
     assert job.cursor["step"] == job.progress_done
+
+
+def _step_lines(job: Job) -> list[str]:
+    return list(job.log_lines.filter(message__startswith="self-check step").values_list("message", flat=True))
+
+
+def _pool_children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_job_whose_worker_is_killed_is_resumed_by_another_worker_without_repeating_a_step(start_worker):
+    doomed = start_worker("doomed")
+    job = services.job_launch(kind="selfcheck", params={"steps": 30, "step_seconds": 0.1})
+    wait_for(lambda: Job.objects.get(pk=job.pk).progress_done >= 5, message="the first worker to make progress")
+    rescuer = start_worker("rescuer")
+
+    os.killpg(doomed.pid, signal.SIGKILL)  # the whole worker, pool child included, as the OOM killer would
+    job = _wait_terminal(job.pk, timeout=90)
+
+    assert job.state == JobState.SUCCEEDED
+    assert job.attempts == 2
+    assert job.result["resumed_from_step"] >= 5
+    assert rescuer.poll() is None
+    assert _step_lines(job) == [f"self-check step {i}/30" for i in range(1, 31)]
+
+
+def test_job_whose_pool_process_is_killed_is_resumed_without_repeating_a_step(start_worker):
+    worker = start_worker("solo")
+    job = services.job_launch(kind="selfcheck", params={"steps": 30, "step_seconds": 0.1})
+    wait_for(lambda: Job.objects.get(pk=job.pk).progress_done >= 5, message="the worker to make progress")
+
+    for child in _pool_children(worker.pid):
+        os.kill(child, signal.SIGKILL)
+    job = _wait_terminal(job.pk, timeout=90)
+
+    assert job.state == JobState.SUCCEEDED
+    assert job.attempts == 2
+    assert _step_lines(job) == [f"self-check step {i}/30" for i in range(1, 31)]
