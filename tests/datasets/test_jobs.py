@@ -1,0 +1,50 @@
+"""Import and export run as jobs on a real worker process (the same services the commands use)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from django.conf import settings
+
+from apps.datasets.models import DatasetVersion, Snapshot
+from apps.jobs import services
+from apps.jobs.models import Job, JobState
+from tests.helpers import wait_for
+
+
+def _wait_terminal(job_id: int) -> Job:
+    return wait_for(lambda: (j := Job.objects.get(pk=job_id)).is_terminal and j, timeout=60,
+                    message=f"job {job_id} to end")
+
+
+def test_worker_tasks_exist_for_the_dataset_job_kinds():
+    from workers import tasks
+
+    assert tasks.import_dataset.name == "cpu.import_dataset"
+    assert tasks.export_snapshot.name == "cpu.export_snapshot"
+    assert tasks.parse_version.name == "cpu.parse_version"
+    assert tasks.measure_images.name == "cpu.measure_images"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_import_and_export_jobs_run_on_a_worker(celery_worker_process, tmp_path):
+    root = settings.LABELHUB_IMAGE_ROOTS[0] / f"pytest-{uuid.uuid4().hex[:8]}"
+    root.mkdir(parents=True)
+    source = tmp_path / "a.jsonl"
+    source.write_text("".join(json.dumps({"image": f"{i}.jpg", "caption": f"c {i}"}) + "\n" for i in range(5)))
+    job = services.job_launch(kind="import_dataset", params={
+        "dataset_name": root.name, "format": "jsonl", "paths": [str(source)], "image_root": str(root),
+        "shard_size": 2})
+    job = _wait_terminal(job.pk)
+    assert job.state == JobState.SUCCEEDED, job.error
+    version = DatasetVersion.objects.get(pk=job.result["version_id"])
+    assert version.job_id == job.pk and version.counts["captions"] == 5 and job.progress_done == 5
+
+    export = services.job_launch(kind="export_snapshot", params={
+        "version_id": version.pk, "format": "jsonl", "out": str(tmp_path / "snap")})
+    export = _wait_terminal(export.pk)
+    assert export.state == JobState.SUCCEEDED, export.error
+    assert Snapshot.objects.get(job=export).manifest["counts"]["records"] == 5
