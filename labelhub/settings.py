@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.labels",
     "apps.datasets",
+    "apps.training",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,8 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file-backed test database so that a real worker process can read what the tests wrote.
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-labelhub.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0

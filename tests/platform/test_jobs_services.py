@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from apps.jobs import services
 from apps.jobs.models import Job, JobState
@@ -79,15 +82,39 @@ def test_retry_of_a_running_job_is_refused(sent):
         services.job_retry(job=job)
 
 
-def test_start_of_a_job_whose_worker_died_counts_a_second_attempt(sent):
+def test_start_of_a_job_whose_worker_went_silent_counts_a_second_attempt(sent):
     job = services.job_launch(kind="selfcheck")
     services.job_start(job_id=job.pk, worker_host="a")
+    Job.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
 
     again = services.job_start(job_id=job.pk, worker_host="b")
 
     assert again.attempts == 2
     assert again.worker_host == "b"
     assert "resumed after a lost worker" in job.log_lines.last().message
+
+
+def test_start_of_a_job_running_on_a_live_worker_is_a_duplicate_delivery(sent):
+    job = services.job_launch(kind="selfcheck")
+    services.job_start(job_id=job.pk, worker_host="a")
+
+    assert services.job_start(job_id=job.pk, worker_host="b") is None
+    assert Job.objects.get(pk=job.pk).worker_host == "a"
+
+
+def test_requeue_stale_sends_only_jobs_whose_heartbeat_went_silent(sent, django_capture_on_commit_callbacks):
+    silent = services.job_launch(kind="selfcheck")
+    alive = services.job_launch(kind="selfcheck")
+    for job in (silent, alive):
+        services.job_start(job_id=job.pk, worker_host="a")
+    Job.objects.filter(pk=silent.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    sent.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requeued = services.job_requeue_stale()
+
+    assert requeued == [silent.pk]
+    assert sent == [("cpu.selfcheck", {"args": [silent.pk], "queue": "cpu"})]
 
 
 def test_start_of_a_job_cancelled_while_queued_does_not_run_it(sent):
