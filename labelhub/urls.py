@@ -12,6 +12,7 @@ api_patterns = [
     path("", include("apps.jobs.api.urls")),
     path("", include("apps.labels.api.urls")),
     path("", include("apps.datasets.api.urls")),
+    path("", include("apps.training.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,5 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(api_patterns)),
     path("jobs/", include("apps.jobs.urls")),
+    path("training/", include("apps.training.urls")),
+    path("datasets/", include("apps.datasets.urls")),
     path("", job_views.home, name="home"),
 ]

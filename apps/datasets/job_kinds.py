@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from apps.jobs.kinds import JobKind, register, serializer_validator
+from apps.jobs.kinds import JobKind, register
 
 from .formats.readers import IMPORT_FORMATS
 from .formats.readers_text import TSV_LAYOUTS
@@ -34,12 +34,14 @@ class ExportParams(serializers.Serializer):
 
 
 IMPORT_DATASET = register(JobKind(
-    name="import_dataset", queue="cpu", validate=serializer_validator(ImportParams), label="Import a dataset",
+    name="import_dataset", queue="cpu", params=ImportParams, permission="datasets.add_dataset",
+    label="Import a dataset",
     description="Streams a corpus (COCO, VG, TSV, RAM JSON, JSONL, webdataset) into a new dataset version.",
 ))
 
 EXPORT_SNAPSHOT = register(JobKind(
-    name="export_snapshot", queue="cpu", validate=serializer_validator(ExportParams), label="Export a snapshot",
+    name="export_snapshot", queue="cpu", params=ExportParams, permission="datasets.add_snapshot",
+    label="Export a snapshot",
     description="Writes a sealed version as RAM JSON, COCO, JSONL, webdataset shards or Parquet, with a manifest.",
 ))
 
@@ -52,7 +54,8 @@ class ParseParams(serializers.Serializer):
 
 
 PARSE_VERSION = register(JobKind(
-    name="parse_version", queue="cpu", validate=serializer_validator(ParseParams), label="Parse captions",
+    name="parse_version", queue="cpu", params=ParseParams, permission="datasets.add_datasetversion",
+    label="Parse captions",
     description="Parses a sealed version's captions into tags: a child version with parsed assignments.",
 ))
 
@@ -63,6 +66,7 @@ class MeasureParams(serializers.Serializer):
 
 
 MEASURE_IMAGES = register(JobKind(
-    name="measure_images", queue="cpu", validate=serializer_validator(MeasureParams), label="Measure images",
+    name="measure_images", queue="cpu", params=MeasureParams, permission="datasets.change_image",
+    label="Measure images",
     description="Reads width, height and sha256 of a dataset's images that have none yet.",
 ))

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from .kinds import JobKind, register, serializer_validator
+from .kinds import JobKind, register
 
 
 class SelfCheckParams(serializers.Serializer):
@@ -15,7 +15,7 @@ SELFCHECK = register(
     JobKind(
         name="selfcheck",
         queue="cpu",
-        validate=serializer_validator(SelfCheckParams),
+        params=SelfCheckParams,
         label="Worker self-check",
         description="Walks a few steps on a worker and reports its host, Python and whether torch/CUDA load.",
     )

@@ -1,4 +1,4 @@
-"""Registry of job kinds: which task runs a kind, on which queue, and how its parameters are validated.
+"""Registry of job kinds: which task runs a kind, on which queue, how its parameters are validated, who may launch.
 
 Apps declare their kinds in ``apps/<area>/job_kinds.py`` with ``register``; the web process only knows task
 *names* and enqueues by name, so it never imports the task code (or torch).
@@ -6,26 +6,35 @@ Apps declare their kinds in ``apps/<area>/job_kinds.py`` with ``register``; the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-
-ParamsValidator = Callable[[dict[str, Any]], dict[str, Any]]
+from rest_framework import serializers
 
 
 @dataclass(frozen=True)
 class JobKind:
     name: str
     queue: str  # "cpu" or "gpu"
-    validate: ParamsValidator
+    params: type[serializers.Serializer]
     label: str = ""
     description: str = ""
+    # Besides jobs.add_job, the permission this kind needs (e.g. training.add_trainingrun), so that the generic
+    # jobs page and API cannot launch what the area's own pages would refuse.
+    permission: str | None = None
 
     @property
     def task_name(self) -> str:
         return f"{self.queue}.{self.name}"
+
+    def validate(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validated parameters; errors become one ValidationError listing every bad field."""
+        serializer = self.params(data=params)
+        if not serializer.is_valid():
+            messages = {field: [str(e) for e in errors] for field, errors in serializer.errors.items()}
+            raise ValidationError(messages)
+        return dict(serializer.validated_data)
 
 
 _REGISTRY: dict[str, JobKind] = {}
@@ -48,16 +57,3 @@ def get_kind(name: str) -> JobKind:
 
 def all_kinds() -> list[JobKind]:
     return sorted(_REGISTRY.values(), key=lambda k: k.name)
-
-
-def serializer_validator(serializer_class: type) -> ParamsValidator:
-    """Validate a kind's parameters with a DRF serializer; errors become one ValidationError per field."""
-
-    def validate(params: dict[str, Any]) -> dict[str, Any]:
-        serializer = serializer_class(data=params)
-        if not serializer.is_valid():
-            messages = {field: [str(e) for e in errors] for field, errors in serializer.errors.items()}
-            raise ValidationError(messages)
-        return dict(serializer.validated_data)
-
-    return validate

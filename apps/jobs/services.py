@@ -8,7 +8,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,8 +29,14 @@ def _enqueue(job: Job) -> None:
 @transaction.atomic
 def job_launch(*, kind: str, params: dict[str, Any] | None = None,
                user: AbstractBaseUser | None = None) -> Job:
-    """Validate the parameters of ``kind`` and queue a new job; the task is sent after the commit."""
+    """Validate the parameters of ``kind`` and queue a new job; the task is sent after the commit.
+
+    With a ``user``, the kind's own permission is checked too (system callers such as admin actions already
+    checked theirs, and commands run as nobody).
+    """
     job_kind = get_kind(kind)
+    if user is not None and job_kind.permission and not user.has_perm(job_kind.permission):
+        raise PermissionDenied(f"launching a '{kind}' job needs the permission {job_kind.permission}")
     validated = job_kind.validate(dict(params or {}))
     job = Job.objects.create(kind=kind, params=_jsonable(validated), queue=job_kind.queue,
                              user=user if user and user.is_authenticated else None)

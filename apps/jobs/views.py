@@ -10,11 +10,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import JobLaunchForm
-from .kinds import all_kinds
+from .forms import JobLaunchForm, params_form_class
+from .kinds import JobKind, all_kinds
 from .models import Job, JobState
 
 
@@ -23,6 +24,9 @@ def home(request: HttpRequest) -> HttpResponse:
     cards = [
         {"title": "Label systems", "text": "Tags, synonym groups, versions", "url": reverse("admin:index")},
         {"title": "Jobs", "text": "Parsing, training, export…", "url": reverse("jobs:list")},
+        {"title": "Training", "text": "Launch and watch RAM training runs", "url": reverse("training:run-list")},
+        {"title": "Checkpoints", "text": "Registry, evaluation, comparison, open-set tags",
+         "url": reverse("training:checkpoint-list")},
         {"title": "API", "text": "OpenAPI docs", "url": reverse("api-docs")},
     ]
     return render(request, "home.html", {"cards": cards, "recent_jobs": selectors.job_list()[:10]})
@@ -63,7 +67,26 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @permission_required("jobs.add_job", raise_exception=True)
 def job_launch(request: HttpRequest) -> HttpResponse:
-    form = JobLaunchForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    """Pick a kind, then fill in the form generated from its parameter serializer (or JSON for others)."""
+    name = request.GET.get("kind") or request.POST.get("kind")
+    kind = next((k for k in all_kinds() if k.name == name), None)
+    form_class = params_form_class(kind) if kind is not None else None
+    if form_class is None or "params" in request.POST:  # the JSON form (kinds without a serializer)
+        return _launch_json(request, kind)
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.job_launch(kind=kind.name, params=form.params(), user=request.user)
+        except ValidationError as exc:
+            form.add_kind_errors(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        else:
+            return redirect("jobs:detail", pk=job.pk)
+    return render(request, "jobs/launch.html", {"form": form, "kind": kind, "kinds": all_kinds()},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _launch_json(request: HttpRequest, kind: JobKind | None) -> HttpResponse:
+    form = JobLaunchForm(request.POST or None, initial={"kind": kind.name if kind else None})
     if request.method == "POST" and form.is_valid():
         try:
             job = services.job_launch(kind=form.cleaned_data["kind"], params=form.cleaned_data["params"],
@@ -72,7 +95,7 @@ def job_launch(request: HttpRequest) -> HttpResponse:
             form.add_error("params", exc)
         else:
             return redirect("jobs:detail", pk=job.pk)
-    return render(request, "jobs/launch.html", {"form": form, "kinds": all_kinds()})
+    return render(request, "jobs/launch.html", {"form": form, "kind": kind, "kinds": all_kinds(), "raw": True})
 
 
 @require_POST
@@ -97,4 +120,8 @@ def _act(request: HttpRequest, pk: int, service, done_message: str) -> HttpRespo
         messages.error(request, "; ".join(exc.messages))
     else:
         messages.success(request, done_message)
+    back = request.POST.get("next", "")  # pages that embed the buttons (a training run) send their own URL
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure()):
+        return redirect(back)
     return redirect("jobs:detail", pk=pk)

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.jobs.kinds import JobKind, register, serializer_validator
+from apps.jobs.kinds import JobKind, register
 from ram_model.text.synonyms import REASONS
 from ram_model.text.wordnet import DEFAULT_MAX_SENSES
 
@@ -28,7 +28,8 @@ SUGGEST_MERGES = register(
     JobKind(
         name="suggest_merges",
         queue="cpu",
-        validate=serializer_validator(SuggestMergesParams),
+        params=SuggestMergesParams,
+        permission="labels.change_labelsystemversion",
         label="Suggest tag merges",
         description="WordNet synonyms, plural/singular variants and equal translations of a draft version's "
                     "tags become pending merge proposals for a curator to accept or reject.",

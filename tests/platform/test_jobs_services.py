@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from apps.jobs import services
@@ -123,3 +123,18 @@ def test_start_of_a_job_cancelled_while_queued_does_not_run_it(sent):
 
     assert services.job_start(job_id=job.pk, worker_host="a") is None
     assert Job.objects.get(pk=job.pk).state == JobState.CANCELLED
+
+
+def test_launch_by_a_user_without_the_kind_permission_is_refused(sent, role_user):
+    curator = role_user("curator")  # may launch jobs, but training needs training.add_trainingrun
+
+    with pytest.raises(PermissionDenied, match=r"training\.add_trainingrun"):
+        services.job_launch(kind="train", params={}, user=curator)
+    assert not Job.objects.exists()
+
+
+def test_generic_jobs_api_refuses_a_kind_the_role_may_not_launch(api_client_for):
+    response = api_client_for("curator").post("/api/jobs/", {"kind": "train", "params": {}}, format="json")
+
+    assert response.status_code == 403
+    assert not Job.objects.exists()
