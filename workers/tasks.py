@@ -10,7 +10,10 @@ from celery import Task
 from labelhub.celery import app
 
 from .base import JobBody, JobTask
+from .datasets import run_export_snapshot, run_import_dataset, run_measure_images, run_parse_version
+from .labels import run_suggest_merges
 from .selfcheck import run_selfcheck
+from .training import run_evaluate, run_extend_checkpoint, run_train
 
 
 def job_task(name: str, body: JobBody) -> Task:
@@ -24,3 +27,11 @@ def job_task(name: str, body: JobBody) -> Task:
 
 
 selfcheck = job_task("cpu.selfcheck", run_selfcheck)
+suggest_merges = job_task("cpu.suggest_merges", run_suggest_merges)
+import_dataset = job_task("cpu.import_dataset", run_import_dataset)
+export_snapshot = job_task("cpu.export_snapshot", run_export_snapshot)
+train = job_task("gpu.train", run_train)
+evaluate = job_task("gpu.evaluate", run_evaluate)
+extend_checkpoint = job_task("gpu.extend_checkpoint", run_extend_checkpoint)
+parse_version = job_task("cpu.parse_version", run_parse_version)
+measure_images = job_task("cpu.measure_images", run_measure_images)
