@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.jobs import services
@@ -138,3 +140,8 @@ def test_generic_jobs_api_refuses_a_kind_the_role_may_not_launch(api_client_for)
 
     assert response.status_code == 403
     assert not Job.objects.exists()
+
+
+def test_run_job_command_rejects_a_bad_parameter_with_one_line(sent):
+    with pytest.raises(CommandError, match=r"bad parameters for selfcheck.*steps"):
+        call_command("run_job", "selfcheck", "--param", "steps=0", stdout=io.StringIO())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from apps.jobs import services
 from apps.jobs.models import Job, JobState
@@ -90,3 +92,18 @@ def test_job_whose_pool_process_is_killed_is_resumed_without_repeating_a_step(st
     assert job.state == JobState.SUCCEEDED
     assert job.attempts == 2
     assert _step_lines(job) == [f"self-check step {i}/30" for i in range(1, 31)]
+
+
+def test_run_job_command_follows_a_job_to_its_end(celery_worker_process):
+    out = io.StringIO()
+
+    call_command("run_job", "selfcheck", "--param", "steps=3", "--wait", "--poll", "0.2", stdout=out)
+
+    assert "succeeded" in out.getvalue()
+    assert Job.objects.get().progress_done == 3
+
+
+def test_run_job_command_exits_non_zero_when_the_job_fails(celery_worker_process):
+    with pytest.raises(CommandError, match="failed"):
+        call_command("run_job", "selfcheck", "--param", "fail=true", "--wait", "--poll", "0.2",
+                     stdout=io.StringIO())
