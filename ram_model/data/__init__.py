@@ -1,0 +1,1 @@
+"""Training data: RAM training JSON and webdataset shards, transforms, sampler (imports torch lazily)."""
