@@ -156,6 +156,9 @@ LABELHUB_JOB_DIR = Path(os.environ.get("LABELHUB_JOB_DIR", VAR_DIR / "jobs"))
 # its worker (killed, machine gone) and is queued again, resuming from its committed cursor.
 LABELHUB_JOB_HEARTBEAT_SECONDS = float(os.environ.get("LABELHUB_JOB_HEARTBEAT_SECONDS", "10"))
 LABELHUB_JOB_STALE_SECONDS = float(os.environ.get("LABELHUB_JOB_STALE_SECONDS", "120"))
+# First delay before a job attempt that hit a transient error (database/broker unreachable) runs again; doubles
+# with each retry.
+LABELHUB_JOB_RETRY_BACKOFF_SECONDS = float(os.environ.get("LABELHUB_JOB_RETRY_BACKOFF_SECONDS", "5"))
 # WordNet 3.0 copied from Debian's packages by scripts/setup_wordnet.py (see STACK.md).
 LABELHUB_NLTK_DATA = Path(os.environ.get("NLTK_DATA", VAR_DIR / "nltk_data"))
 

@@ -73,6 +73,7 @@ def _start_worker(name: str, log_path: Path, database_url: str) -> subprocess.Po
         # Fast failure detection so the lost-worker tests take seconds.
         "LABELHUB_JOB_HEARTBEAT_SECONDS": "0.5",
         "LABELHUB_JOB_STALE_SECONDS": "3",
+        "LABELHUB_JOB_RETRY_BACKOFF_SECONDS": "0.2",
     })
     for folder in ("queue", "processed", "control"):
         (settings.BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,6 @@ class JobTask(Task):
     acks_late = True
     reject_on_worker_lost = True
     max_retries = 5
-    retry_backoff_seconds = 5
 
     def execute(self, job_id: int, body: JobBody) -> None:
         close_old_connections()
@@ -100,9 +99,8 @@ class JobTask(Task):
             if self.request.retries >= self.max_retries:
                 services.job_fail(job_id=job_id, error=f"gave up after {self.max_retries} retries: {exc}")
                 return
-            countdown = self.retry_backoff_seconds * 2 ** self.request.retries
-            services.job_log(job_id=job_id, level="warning",
-                             message=f"transient error ({exc}); retrying in {countdown}s")
+            countdown = settings.LABELHUB_JOB_RETRY_BACKOFF_SECONDS * 2**self.request.retries
+            services.job_requeue_for_retry(job_id=job_id, reason=str(exc), countdown=countdown)
             raise self.retry(exc=exc, countdown=countdown) from exc
         except Exception as exc:
             logger.exception("job %s failed", job_id)

@@ -16,6 +16,8 @@ from .base import JobContext
 def run_selfcheck(ctx: JobContext) -> dict[str, Any]:
     """Walk ``steps`` shards; each writes one log row and its cursor in one transaction (exactly once)."""
     steps = int(ctx.params.get("steps", 3))
+    if ctx.job.attempts <= int(ctx.params.get("transient_failures", 0)):
+        raise ConnectionError(f"self-check simulated a transient error in attempt {ctx.job.attempts}")
     start = int(ctx.cursor.get("step", 0))
     for step in range(start, steps):
         ctx.check_cancel()

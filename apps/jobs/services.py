@@ -174,6 +174,16 @@ def _finish(job: Job, state: str, **fields: Any) -> None:
 
 
 @transaction.atomic
+def job_requeue_for_retry(*, job_id: int, reason: str, countdown: float) -> None:
+    """Put a job whose attempt hit a transient error back in the queue state; the retried task resumes it."""
+    job = Job.objects.select_for_update().get(pk=job_id)
+    job.state = JobState.QUEUED
+    job.heartbeat_at = None
+    job.save(update_fields=["state", "heartbeat_at"])
+    job_log(job_id=job_id, level="warning", message=f"transient error ({reason}); retrying in {countdown:g}s")
+
+
+@transaction.atomic
 def job_succeed(*, job_id: int, result: dict[str, Any] | None = None) -> None:
     job = Job.objects.select_for_update().get(pk=job_id)
     _finish(job, JobState.SUCCEEDED, result=_jsonable(result or {}))

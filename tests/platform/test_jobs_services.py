@@ -30,7 +30,7 @@ def test_launch_sends_the_kind_task_to_its_queue_after_commit(sent, django_captu
 
     assert sent == [("cpu.selfcheck", {"args": [job.pk], "queue": "cpu"})]
     assert job.state == JobState.QUEUED
-    assert job.params == {"steps": 2, "step_seconds": 0.0, "fail": False}
+    assert job.params == {"steps": 2, "step_seconds": 0.0, "fail": False, "transient_failures": 0}
 
 
 def test_launch_rejects_a_bad_parameter_and_writes_nothing(sent):

@@ -107,3 +107,13 @@ def test_run_job_command_exits_non_zero_when_the_job_fails(celery_worker_process
     with pytest.raises(CommandError, match="failed"):
         call_command("run_job", "selfcheck", "--param", "fail=true", "--wait", "--poll", "0.2",
                      stdout=io.StringIO())
+
+
+def test_transient_errors_are_retried_with_backoff_until_the_job_succeeds(celery_worker_process):
+    job = services.job_launch(kind="selfcheck", params={"steps": 2, "transient_failures": 2})
+
+    job = _wait_terminal(job.pk)
+
+    assert job.state == JobState.SUCCEEDED
+    assert job.attempts == 3
+    assert job.log_lines.filter(message__startswith="transient error").count() == 2
