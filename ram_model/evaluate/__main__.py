@@ -4,7 +4,8 @@ Prints one JSON object: mAP, CP, CR, CF1, OP, OR, OF1, per-tag AP, counts and sk
 are OpenImages `image_id,tag,...` (with a tag-name list), OpenImages `image_id,idx,...` (with a class-index
 list) or JSONL `{"image", "tags"}`. Benchmark classes are mapped to the model's classes by name (model tag
 names from the checkpoint, --model-taglist, or the variant's bundled list). `--pr-curves out.png` also
-draws the precision–recall curves of the best and worst tags.
+draws the precision–recall curves of the best and worst tags. `--clip-checkpoint` evaluates open-set (e.g.
+OpenImages-rare): the benchmark's classes replace the model's through CLIP label embeddings.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--limit", type=int, help="evaluate only the first N images")
+    parser.add_argument("--clip-checkpoint",
+                        help="open-set: build the benchmark classes' label embeddings with this local CLIP file "
+                             "(RAM / RAM++), so classes the model was not trained on are evaluated too")
+    parser.add_argument("--clip-model", default="ViT-B-16", help="open_clip architecture of --clip-checkpoint")
+    parser.add_argument("--descriptions", help="RAM++ open-set: JSON list of {tag: [descriptions]}")
     parser.add_argument("--pr-curves", help="write a PNG of PR curves of the best and worst tags")
     parser.add_argument("--curves", type=int, default=5, help="tags per panel in the PNG")
     return parser.parse_args(argv)
@@ -67,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     from ram_model.checkpoint import read_checkpoint
     from ram_model.evaluate.annotations import Benchmark
     from ram_model.evaluate.plots import plot_pr_curves
-    from ram_model.evaluate.runner import evaluate_model
+    from ram_model.evaluate.runner import evaluate_model, open_set_model, read_descriptions
 
     try:
         checkpoint = read_checkpoint(args.checkpoint)
@@ -78,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.limit:
             benchmark = Benchmark(benchmark.image_paths[: args.limit], benchmark.labels[: args.limit],
                                   benchmark.classes)
+        if args.clip_checkpoint:
+            if args.thresholds:
+                raise ValueError("--thresholds are per model class; open-set evaluation uses --threshold")
+            classes = [str(c) for c in benchmark.classes]
+            descriptions = read_descriptions(args.descriptions) if args.descriptions else None
+            model = open_set_model(model, classes, args.clip_checkpoint, clip_model_name=args.clip_model,
+                                   descriptions=descriptions)
+            tags = classes
         thresholds: Any = args.threshold
         if args.thresholds:
             thresholds = np.array([float(v) for v in read_lines(args.thresholds)])

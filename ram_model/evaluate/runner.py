@@ -108,3 +108,47 @@ def evaluate_model(
     report = evaluation_report(scores[keep], targets[keep], names, thr)
     report["skipped"] = [{"image": benchmark.image_paths[i], "reason": r} for i, r in sorted(failed.items())]
     return report, scores[keep], targets[keep]
+
+
+def open_set_model(
+    model: torch.nn.Module,
+    class_names: Sequence[str],
+    clip: torch.nn.Module | str,
+    *,
+    clip_model_name: str = "ViT-B-16",
+    descriptions: dict[str, Sequence[str]] | None = None,
+    cache_dir: str | None = None,
+) -> torch.nn.Module:
+    """A copy of a RAM / RAM++ model whose classes are exactly ``class_names`` (open-set evaluation).
+
+    Label embeddings come from CLIP: the 63-template ensemble for RAM; for RAM++ the per-tag ``descriptions``
+    (e.g. the OpenImages-rare LLM descriptions) or, without them, the template prompts kept per description.
+    """
+    from ram_model.label_embeddings import build_label_embeddings
+
+    arch = getattr(model, "config", {}).get("arch")
+    if arch not in {"ram", "ram_plus"}:
+        raise ValueError(f"open-set evaluation needs a RAM or RAM++ model; {arch!r} has learned label queries")
+    if arch == "ram_plus" and descriptions is not None:
+        missing = [name for name in class_names if name not in descriptions]
+        if missing:
+            raise ValueError(f"no descriptions for {len(missing)} benchmark classes: {missing[:20]}")
+        ordered = {name: list(descriptions[name]) for name in class_names}
+        flat = build_label_embeddings(ordered, clip, model_name=clip_model_name, cache_dir=cache_dir)
+    else:
+        flat = build_label_embeddings(list(class_names), clip, model_name=clip_model_name,
+                                      average=arch == "ram", cache_dir=cache_dir)
+    embeds = flat if arch == "ram" else flat.reshape(len(class_names), -1, flat.shape[-1])
+    opened = copy.deepcopy(model)
+    opened.set_label_embeddings(embeds)
+    return opened
+
+
+def read_descriptions(path: str) -> dict[str, list[str]]:
+    """RAM++ tag descriptions: the official JSON list of ``{tag: [texts]}`` (or one such dict)."""
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    entries = data if isinstance(data, list) else [data]
+    return {tag: list(texts) for entry in entries for tag, texts in entry.items()}

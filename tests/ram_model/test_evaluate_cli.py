@@ -114,3 +114,46 @@ def test_benchmark_classes_missing_from_the_model_are_named(held_out, checkpoint
 
 def test_class_indices_map_names_in_benchmark_order():
     assert class_indices(["b", "a"], ["a", "b", "c"]) == [1, 0]
+
+
+@pytest.fixture(scope="module")
+def tiny_clip_file(tmp_path_factory):
+    from ram_model.clip import load_clip
+
+    path = tmp_path_factory.mktemp("clip") / "tiny_clip.pt"
+    torch.save(load_clip(tiny=True).state_dict(), path)
+    return path
+
+
+def test_open_set_evaluation_scores_classes_the_model_never_had(held_out, checkpoint, tiny_clip_file, tmp_path,
+                                                                 capsys):
+    rows = _openimages_layout(held_out, tmp_path)
+    (tmp_path / "annots.txt").write_text("\n".join(f"{row},unicorn" if i % 2 else row for i, row in enumerate(rows)))
+    (tmp_path / "taglist.txt").write_text("red\nunicorn")
+    code, out = run_cli(capsys, "--checkpoint", checkpoint, "--annotations", tmp_path / "annots.txt",
+                        "--taglist", tmp_path / "taglist.txt", "--image-root", tmp_path,
+                        "--clip-checkpoint", tiny_clip_file, "--clip-model", "tiny")
+
+    assert code == 0, out.err
+    report = json.loads(out.out)
+    assert set(report["per_tag_ap"]) == {"red", "unicorn"}
+
+
+def test_open_set_model_for_ram_plus_uses_the_descriptions_of_each_class(tiny_clip_file):
+    from ram_model.evaluate.runner import open_set_model
+
+    model = build_model("ram_plus_tiny", num_classes=3, image_size=64)
+    descriptions = {"owl": ["a bird.", "big eyes.", "feathers."], "kite": ["a toy.", "string.", "sky."]}
+
+    opened = open_set_model(model, ["kite", "owl"], str(tiny_clip_file), clip_model_name="tiny",
+                            descriptions=descriptions)
+
+    assert opened.num_classes == 2 and opened.num_descriptions == 3
+    assert model.num_classes == 3  # the original is untouched
+
+
+def test_open_set_evaluation_refuses_tag2text():
+    from ram_model.evaluate.runner import open_set_model
+
+    with pytest.raises(ValueError, match="learned label queries"):
+        open_set_model(build_model("tag2text_tiny", num_classes=3, image_size=64), ["a"], "unused")
