@@ -44,7 +44,7 @@ def test_a_valid_form_queues_the_job_with_typed_parameters(client_trainer):
 
     job = Job.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("jobs:detail", args=[job.pk])
-    assert job.params == {"steps": 5, "step_seconds": 0.5, "fail": False}
+    assert job.params == {"steps": 5, "step_seconds": 0.5, "fail": False, "transient_failures": 0}
 
 
 def test_a_kind_without_a_serializer_falls_back_to_json_parameters(client_trainer):
