@@ -145,3 +145,11 @@ def test_generic_jobs_api_refuses_a_kind_the_role_may_not_launch(api_client_for)
 def test_run_job_command_rejects_a_bad_parameter_with_one_line(sent):
     with pytest.raises(CommandError, match=r"bad parameters for selfcheck.*steps"):
         call_command("run_job", "selfcheck", "--param", "steps=0", stdout=io.StringIO())
+
+
+def test_api_answers_a_service_validation_error_with_400_and_its_messages(api_client_for):
+    response = api_client_for("trainer").post("/api/jobs/", {"kind": "selfcheck", "params": {"steps": 0}},
+                                              format="json")
+
+    assert response.status_code == 400
+    assert "steps" in response.json()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -21,13 +20,6 @@ VIEW_DATASET = ["datasets.view_dataset"]
 VIEW_VERSION = ["datasets.view_datasetversion"]
 CHANGE_VERSION = ["datasets.change_datasetversion"]
 VIEW_SNAPSHOT = ["datasets.view_snapshot"]
-
-
-def _call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
 
 
 def _int_param(request: Request, name: str, default: int | None = None) -> int | None:
@@ -73,7 +65,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(request=None, responses=s.DatasetVersionSerializer)
     @action(detail=True, methods=["post"])
     def seal(self, request: Request, pk: str | None = None) -> Response:
-        version = _call(versions.dataset_version_seal, version=self.get_object())
+        version = versions.dataset_version_seal(version=self.get_object())
         return Response(s.DatasetVersionSerializer(version).data)
 
     @extend_schema(request=s.DatasetVersionNoteSerializer, responses=s.DatasetVersionSerializer)
@@ -81,7 +73,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def note(self, request: Request, pk: str | None = None) -> Response:
         data = s.DatasetVersionNoteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = _call(versions.dataset_version_update_note, version=self.get_object(),
+        version = versions.dataset_version_update_note(version=self.get_object(),
                         note=data.validated_data["note"])
         return Response(s.DatasetVersionSerializer(version).data)
 
@@ -91,7 +83,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         """Copy this version once into the sealed v1 of a new dataset (versions of a dataset form one line)."""
         data = s.BranchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        version = _call(branching.dataset_version_branch, base=self.get_object(), user=request.user,
+        version = branching.dataset_version_branch(base=self.get_object(), user=request.user,
                         **data.validated_data)
         return Response(s.DatasetVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -121,7 +113,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
             if found is None:
                 raise NotFound(f"dataset version {other_id} does not exist")
             base, other = version, found
-        return Response(_call(selectors.version_diff, base=base, other=other))
+        return Response(selectors.version_diff(base=base, other=other))
 
     @extend_schema(parameters=[OpenApiParameter("limit", int)], responses=s.FrequencyRowSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -143,7 +135,7 @@ class DatasetVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     def propose_label_system(self, request: Request, pk: str | None = None) -> Response:
         data = s.ProposeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        draft = _call(proposals.label_system_propose, version=self.get_object(), user=request.user,
+        draft = proposals.label_system_propose(version=self.get_object(), user=request.user,
                       **data.validated_data)
         return Response(s.ProposedVersionSerializer(draft).data, status=status.HTTP_201_CREATED)
 

@@ -1,8 +1,6 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -12,10 +10,6 @@ from .. import selectors, services
 from .serializers import JobLaunchSerializer, JobLogLineSerializer, JobSerializer
 
 VIEW = ["jobs.view_job"]
-
-def _drf_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
 class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Background jobs of every kind: launch, follow, cancel, retry."""
 
@@ -36,28 +30,19 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     def create(self, request: Request) -> Response:
         launch = JobLaunchSerializer(data=request.data)
         launch.is_valid(raise_exception=True)
-        try:
-            job = services.job_launch(user=request.user, **launch.validated_data)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        job = services.job_launch(user=request.user, **launch.validated_data)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            job = services.job_cancel(job=self.get_object())
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        job = services.job_cancel(job=self.get_object())
         return Response(JobSerializer(job).data)
 
     @extend_schema(request=None, responses=JobSerializer)
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            job = services.job_retry(job=self.get_object())
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        job = services.job_retry(job=self.get_object())
         return Response(JobSerializer(job).data)
 
     @extend_schema(responses=JobLogLineSerializer(many=True))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -29,20 +28,9 @@ from . import serializers as s
 from .filters import MergeProposalFilter, TagFilter, TagGroupFilter
 
 
-def _drf_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
 class WordNetUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "wordnet_missing"
-
-
-def _call(function, **kwargs):
-    try:
-        return function(**kwargs)
-    except DjangoValidationError as exc:
-        raise _drf_error(exc) from exc
 
 
 VIEW_SYSTEM = ["labels.view_labelsystem"]
@@ -71,7 +59,7 @@ class LabelSystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         form.is_valid(raise_exception=True)
         data = form.validated_data
         if data.get("document"):
-            version = _call(services.label_system_import_document, data=data["document"].read(),
+            version = services.label_system_import_document(data=data["document"].read(),
                             name=data["name"], file=data["document"].name, user=request.user,
                             publish=data["publish"])
             version.tag_count = version.groups.count()
@@ -83,7 +71,7 @@ class LabelSystemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             thresholds=upload["thresholds"].read() if upload["thresholds"] else None,
             tags_name=upload["tags"].name, chinese_name=getattr(upload["chinese"], "name", CHINESE_FILE),
             thresholds_name=getattr(upload["thresholds"], "name", THRESHOLDS_FILE))
-        version = _call(services.label_system_import, name=data["name"], label_files=label_files,
+        version = services.label_system_import(name=data["name"], label_files=label_files,
                         user=request.user, publish=data["publish"],
                         allow_duplicate_tags=data["allow_duplicate_tags"])
         version.tag_count = version.groups.count()
@@ -117,14 +105,14 @@ class LabelSystemVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     def draft(self, request: Request, pk: str | None = None) -> Response:
         form = s.DraftSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        draft = _call(services.version_create_draft, version=self.get_object(), user=request.user,
+        draft = services.version_create_draft(version=self.get_object(), user=request.user,
                       notes=form.validated_data["notes"])
         return self._respond(draft, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.LabelSystemVersionSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        version = _call(services.version_publish, version=self.get_object(), user=request.user)
+        version = services.version_publish(version=self.get_object(), user=request.user)
         return self._respond(version)
 
     @extend_schema(parameters=[OpenApiParameter("against", int, description="version to compare with "
@@ -174,7 +162,7 @@ class LabelSystemVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
 
         form = s.SuggestMergesSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        job = _call(job_launch, kind="suggest_merges", user=request.user,
+        job = job_launch(kind="suggest_merges", user=request.user,
                     params={"version": self.get_object().pk, **form.validated_data})
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -198,7 +186,7 @@ class TagGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def merge(self, request: Request) -> Response:
         form = s.MergeGroupsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        group = _call(services.tag_groups_merge, groups=form.validated_data["groups"], user=request.user)
+        group = services.tag_groups_merge(groups=form.validated_data["groups"], user=request.user)
         return Response(self.get_serializer(self.get_queryset().get(pk=group.pk)).data)
 
     @extend_schema(request=s.SplitGroupSerializer, responses=s.TagGroupSerializer(many=True))
@@ -206,7 +194,7 @@ class TagGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def split(self, request: Request, pk: str | None = None) -> Response:
         form = s.SplitGroupSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        groups = _call(services.tag_group_split, group=self.get_object(), tags=form.validated_data["tags"],
+        groups = services.tag_group_split(group=self.get_object(), tags=form.validated_data["tags"],
                        user=request.user)
         fresh = self.get_queryset().filter(pk__in=[g.pk for g in groups])
         return Response(self.get_serializer(fresh, many=True).data, status=status.HTTP_201_CREATED)
@@ -231,7 +219,7 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Update
     def update(self, request: Request, *args, **kwargs) -> Response:
         form = s.TagUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
         form.is_valid(raise_exception=True)
-        tag = _call(services.tag_update, tag=self.get_object(), **form.validated_data)
+        tag = services.tag_update(tag=self.get_object(), **form.validated_data)
         return Response(self.get_serializer(tag).data)
 
     @extend_schema(responses={200: dict})
@@ -279,14 +267,14 @@ class MergeProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
-        _call(services.merge_proposals_accept, proposals=[proposal], user=request.user)
+        services.merge_proposals_accept(proposals=[proposal], user=request.user)
         return self._decided([proposal])
 
     @extend_schema(request=None, responses=s.MergeProposalSerializer(many=True))
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         proposal = self.get_object()
-        _call(services.merge_proposals_reject, proposals=[proposal], user=request.user)
+        services.merge_proposals_reject(proposals=[proposal], user=request.user)
         return self._decided([proposal])
 
     @extend_schema(request=s.ProposalIdsSerializer, responses=s.MergeProposalSerializer(many=True))
@@ -294,7 +282,7 @@ class MergeProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def bulk_accept(self, request: Request) -> Response:
         form = s.ProposalIdsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        _call(services.merge_proposals_accept, proposals=form.validated_data["ids"], user=request.user)
+        services.merge_proposals_accept(proposals=form.validated_data["ids"], user=request.user)
         return self._decided(form.validated_data["ids"])
 
     @extend_schema(request=s.ProposalIdsSerializer, responses=s.MergeProposalSerializer(many=True))
@@ -302,5 +290,5 @@ class MergeProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     def bulk_reject(self, request: Request) -> Response:
         form = s.ProposalIdsSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        _call(services.merge_proposals_reject, proposals=form.validated_data["ids"], user=request.user)
+        services.merge_proposals_reject(proposals=form.validated_data["ids"], user=request.user)
         return self._decided(form.validated_data["ids"])

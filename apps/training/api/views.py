@@ -1,4 +1,3 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -33,10 +32,6 @@ def _params(request: Request) -> dict:
     return dict(data)
 
 
-def _drf_error(exc: DjangoValidationError) -> ValidationError:
-    return ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-
-
 class TrainingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Training runs: launch (a ``train`` job on the gpu queue), follow, read the logged curves."""
 
@@ -55,10 +50,7 @@ class TrainingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(request=TrainingLaunchSerializer, responses={201: TrainingRunSerializer})
     def create(self, request: Request) -> Response:
-        try:
-            run = services.training_run_launch(params=_params(request), user=request.user)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        run = services.training_run_launch(params=_params(request), user=request.user)
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: dict})
@@ -95,19 +87,13 @@ class CheckpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         lsv = LabelSystemVersion.objects.filter(pk=lsv_id).first() if lsv_id else None
         if lsv_id and lsv is None:
             raise ValidationError({"label_system_version": f"no label system version with id {lsv_id}"})
-        try:
-            checkpoint = services.checkpoint_register(label_system_version=lsv, user=request.user, **values)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        checkpoint = services.checkpoint_register(label_system_version=lsv, user=request.user, **values)
         return Response(CheckpointSerializer(checkpoint).data, status=status.HTTP_201_CREATED)
 
     def _launch(self, request: Request, launch) -> Response:
         checkpoint = self.get_object()
         params = {**_params(request), "checkpoint": checkpoint.pk}
-        try:
-            job = launch(params=params, user=request.user)
-        except DjangoValidationError as exc:
-            raise _drf_error(exc) from exc
+        job = launch(params=params, user=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=EvaluateRequestSerializer, responses={201: JobSerializer})
