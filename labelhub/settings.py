@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "apps.labels",
     "apps.datasets",
     "apps.training",
+    "apps.engine",
+    "apps.review",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "datasets.change_*",
         "jobs.add_job",
         "jobs.cancel_job",
+        "engine.add_*",
+        "engine.change_*",
         "review.manage_*",
     ],
     REVIEWER: [*_READ, "review.add_reviewdecision", "review.review_*"],
