@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import factory
 
@@ -59,3 +60,19 @@ def flagged_run(tagged: TaggedVersion, *, every: int = 1, clusters: int = 2, **r
              percentile=0.9 + (i % 10) / 100, score=0.3)
         for i, a in enumerate(tagged.assignments) if i % every == 0)
     return run
+
+
+def write_images(tagged: TaggedVersion) -> Path:
+    """Write a small JPEG for every image of ``tagged`` under its dataset's image root (at the stored size).
+
+    Use with ``tagged_version(image_root=…)`` pointing inside ``settings.LABELHUB_IMAGE_ROOTS``.
+    """
+    from PIL import Image as PILImage
+
+    root = Path(tagged.version.dataset.image_root)
+    for i, image in enumerate(tagged.images):
+        path = root / image.uri
+        path.parent.mkdir(parents=True, exist_ok=True)
+        color = ((40 * i) % 256, (90 * i + 60) % 256, (150 + 30 * i) % 256)
+        PILImage.new("RGB", (image.width or 64, image.height or 48), color=color).save(path, "JPEG")
+    return root
