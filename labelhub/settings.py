@@ -154,6 +154,7 @@ LABELHUB_IMAGE_ROOTS = [Path(p) for p in env_list("LABELHUB_IMAGE_ROOTS", str(VA
 LABELHUB_CHECKPOINT_DIR = Path(os.environ.get("LABELHUB_CHECKPOINT_DIR", VAR_DIR / "checkpoints"))
 LABELHUB_EXPORT_DIR = Path(os.environ.get("LABELHUB_EXPORT_DIR", VAR_DIR / "exports"))
 LABELHUB_JOB_DIR = Path(os.environ.get("LABELHUB_JOB_DIR", VAR_DIR / "jobs"))
+LABELHUB_THUMBNAIL_DIR = Path(os.environ.get("LABELHUB_THUMBNAIL_DIR", VAR_DIR / "thumbnails"))
 # A running job's worker touches its heartbeat this often; a job silent for STALE seconds is taken to have lost
 # its worker (killed, machine gone) and is queued again, resuming from its committed cursor.
 LABELHUB_JOB_HEARTBEAT_SECONDS = float(os.environ.get("LABELHUB_JOB_HEARTBEAT_SECONDS", "10"))

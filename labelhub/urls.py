@@ -13,6 +13,8 @@ api_patterns = [
     path("", include("apps.labels.api.urls")),
     path("", include("apps.datasets.api.urls")),
     path("", include("apps.training.api.urls")),
+    path("", include("apps.review.api.urls")),
+    path("", include("apps.engine.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,5 +27,7 @@ urlpatterns = [
     path("jobs/", include("apps.jobs.urls")),
     path("training/", include("apps.training.urls")),
     path("datasets/", include("apps.datasets.urls")),
+    path("review/", include("apps.review.urls")),
+    path("engine/", include("apps.engine.urls")),
     path("", job_views.home, name="home"),
 ]

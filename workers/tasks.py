@@ -11,7 +11,9 @@ from labelhub.celery import app
 
 from .base import JobBody, JobTask
 from .datasets import run_export_snapshot, run_import_dataset, run_measure_images, run_parse_version
+from .engine import run_engine_cluster, run_engine_features, run_engine_generate
 from .labels import run_suggest_merges
+from .review import run_apply_review
 from .selfcheck import run_selfcheck
 from .training import run_evaluate, run_extend_checkpoint, run_train
 
@@ -35,3 +37,7 @@ evaluate = job_task("gpu.evaluate", run_evaluate)
 extend_checkpoint = job_task("gpu.extend_checkpoint", run_extend_checkpoint)
 parse_version = job_task("cpu.parse_version", run_parse_version)
 measure_images = job_task("cpu.measure_images", run_measure_images)
+apply_review = job_task("cpu.apply_review", run_apply_review)
+engine_generate = job_task("gpu.engine_generate", run_engine_generate)
+engine_features = job_task("gpu.engine_features", run_engine_features)
+engine_cluster = job_task("cpu.engine_cluster", run_engine_cluster)

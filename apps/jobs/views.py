@@ -23,10 +23,15 @@ from .models import Job, JobState
 def home(request: HttpRequest) -> HttpResponse:
     cards = [
         {"title": "Label systems", "text": "Tags, synonym groups, versions", "url": reverse("admin:index")},
+        {"title": "Datasets", "text": "Versions, lineage, tag frequencies, snapshots", "url": reverse("datasets:list")},
         {"title": "Jobs", "text": "Parsing, training, export…", "url": reverse("jobs:list")},
         {"title": "Training", "text": "Launch and watch RAM training runs", "url": reverse("training:run-list")},
         {"title": "Checkpoints", "text": "Registry, evaluation, comparison, open-set tags",
          "url": reverse("training:checkpoint-list")},
+        {"title": "Data engine", "text": "Generation and cleaning runs over dataset versions",
+         "url": reverse("engine:run-list")},
+        {"title": "Review", "text": "Audit flagged tags; apply decisions as a new version",
+         "url": reverse("review:home")},
         {"title": "API", "text": "OpenAPI docs", "url": reverse("api-docs")},
     ]
     return render(request, "home.html", {"cards": cards, "recent_jobs": selectors.job_list()[:10]})

@@ -97,10 +97,22 @@ class ReviewDecision(models.Model):
                                       related_name="+")
     bulk = models.BooleanField(default=False, help_text="Part of a bulk decision over a cluster or filter.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Added by apps.review.services: what undo needs to find a reviewer's last action and take it back whole.
+    run = models.ForeignKey("engine.EngineRun", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                            help_text="The flag's run (copied so undo finds a reviewer's last action by index).")
+    operation = models.UUIDField(null=True, blank=True,
+                                 help_text="One reviewer action: every row of a bulk decision (or of an undo) "
+                                           "shares it, so the action is undone as a whole.")
+    undoes = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               help_text="For an undo: the decision it takes back.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["flag", "reviewer", "id"], name="review_decision_flag")]
+        indexes = [
+            models.Index(fields=["flag", "reviewer", "id"], name="review_decision_flag"),
+            models.Index(fields=["reviewer", "run", "id"], name="review_decision_last"),
+            models.Index(fields=["operation"], name="review_decision_operation"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} {self.action} flag {self.flag_id}"
