@@ -15,6 +15,7 @@ from apps.datasets import selectors as dataset_selectors
 from apps.datasets.models import DatasetVersion, TagAssignment
 from apps.jobs.models import Job
 from apps.labels.models import Tag, TagGroup
+from apps.labels.selectors import group_names
 from apps.training.models import Checkpoint
 
 from .job_kinds import DEFAULT_THRESHOLD, ENGINE_CLUSTER, RUN_KINDS
@@ -39,16 +40,6 @@ def run_jobs(*, run: EngineRun) -> QuerySet[Job]:
 
 
 # --- tags ---------------------------------------------------------------------------------------------------
-
-
-def group_names(*, label_system_version_id: int | None) -> dict[int, str]:
-    """Tag group id → its primary tag's text (tag-ID order)."""
-    names: dict[int, str] = {}
-    rows = (Tag.objects.filter(version_id=label_system_version_id)
-            .order_by("group__index", "position", "id").values_list("group_id", "text"))
-    for group_id, text in rows:
-        names.setdefault(group_id, text)
-    return names
 
 
 def group_thresholds(*, label_system_version_id: int, checkpoint: Checkpoint | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -11,6 +12,24 @@ from django.db.models.functions import Coalesce
 
 from .models import LabelSystemVersion, MergeProposal, Tag, TagGroup
 from .services.files import CHINESE_FILE, TAGS_FILE, THRESHOLDS_FILE, render_lines, threshold_text
+
+
+def group_names(*, label_system_version_id: int | None = None,
+                ids: Iterable[int | None] | None = None) -> dict[int, str]:
+    """Tag group id → its primary tag's text (lowest position), in tag-ID order, in one query: every group of
+    a label-system version, or the groups ``ids`` (None entries are ignored)."""
+    tags = Tag.objects.all()
+    if label_system_version_id is not None:
+        tags = tags.filter(version_id=label_system_version_id)
+    if ids is not None:
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return {}
+        tags = tags.filter(group_id__in=wanted)
+    names: dict[int, str] = {}
+    for group_id, text in tags.order_by("group__index", "position", "id").values_list("group_id", "text"):
+        names.setdefault(group_id, text)
+    return names
 
 
 def label_system_version_files(version: LabelSystemVersion) -> dict[str, bytes]:

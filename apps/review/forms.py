@@ -47,7 +47,7 @@ class BatchForm(forms.Form):
         self.fields["reviewers"].label_from_instance = lambda u: u.get_username()
         group_ids = list(Flag.objects.filter(run=run).values_list("tag_group_id", flat=True).distinct()
                          .order_by()[:5000])
-        names = selectors.group_names(group_ids)
+        names = selectors.group_names(ids=group_ids)
         self.fields["tag_group"].choices = [("", "all categories"),
                                             *sorted(((g, names.get(g, f"#{g}")) for g in group_ids),
                                                     key=lambda c: c[1])]

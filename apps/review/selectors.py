@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 from apps.datasets.models import Caption
 from apps.engine.models import EngineRun, EngineRunKind, Flag, FlagStatus
 from apps.labels.models import Tag, TagGroup
+from apps.labels.selectors import group_names
 
 from .models import ReviewAction, ReviewApplication, ReviewBatch, ReviewTask, RunReviewer
 
@@ -109,18 +110,6 @@ def run_reviewers(*, run: EngineRun) -> QuerySet[RunReviewer]:
     return RunReviewer.objects.filter(run=run).select_related("user", "added_by").order_by("user__username")
 
 
-def group_names(ids: Any) -> dict[int, str]:
-    """Tag group id → its primary tag's text (one query)."""
-    ids = {i for i in ids if i is not None}
-    if not ids:
-        return {}
-    names: dict[int, str] = {}
-    for group_id, text in (Tag.objects.filter(group_id__in=ids).order_by("group_id", "position", "id")
-                           .values_list("group_id", "text")):
-        names.setdefault(group_id, text)
-    return names
-
-
 # --- the queue ---------------------------------------------------------------------------------------------
 
 
@@ -179,12 +168,12 @@ def queue_page(*, user: AbstractBaseUser, run: EngineRun, tag_group_id: int,
                      .order_by("flag_id").values_list("flag_id", flat=True).first())
             if first is None:
                 return QueuePage([], has_next=False, has_previous=False,
-                                 names=group_names([tag_group_id]))
+                                 names=group_names(ids=[tag_group_id]))
             tasks = tasks.filter(_flag_id(">=", first))
         rows = list(tasks.order_by("flag_id")[:limit + 1])
         has_next, has_previous = len(rows) > limit, bool(after)
         rows = rows[:limit]
-    names = group_names([tag_group_id, *(t.new_tag_group_id for t in rows)])
+    names = group_names(ids=[tag_group_id, *(t.new_tag_group_id for t in rows)])
     return QueuePage(rows, has_next=has_next, has_previous=has_previous, names=names)
 
 
@@ -221,7 +210,7 @@ def reviewer_categories(*, user: AbstractBaseUser, run: EngineRun) -> list[dict[
         row["total"] += n
         if decision == "":
             row["pending"] += n
-    names = group_names(per)
+    names = group_names(ids=per)
     return sorted(({"tag_group_id": gid, "name": names.get(gid, f"#{gid}"), **row,
                     "decided": row["total"] - row["pending"]} for gid, row in per.items()),
                   key=lambda r: (-r["pending"], r["name"]))
@@ -247,7 +236,7 @@ def tag_search(*, flag: Flag, query: str, limit: int = 12) -> list[dict[str, Any
         found.setdefault(group_id, {"tag_group_id": group_id, "matches": []})["matches"].append(text)
         if len(found) >= limit:
             break
-    names = group_names(found)
+    names = group_names(ids=found)
     return [{**row, "name": names.get(gid, "")} for gid, row in found.items()]
 
 
@@ -262,7 +251,7 @@ def run_batches(*, run: EngineRun, reviewer: AbstractBaseUser | None = None) -> 
     batches = list(batches[:200])
     decided = dict(ReviewTask.objects.filter(batch__in=[b.pk for b in batches]).exclude(decision="")
                    .values_list("batch_id").annotate(n=Count("id")).order_by())
-    names = group_names(b.tag_group_id for b in batches)
+    names = group_names(ids=[b.tag_group_id for b in batches])
     for batch in batches:
         batch.decided = decided.get(batch.pk, 0)
         batch.category = names.get(batch.tag_group_id, "") if batch.tag_group_id else ""
@@ -277,7 +266,7 @@ def run_progress(*, run: EngineRun) -> dict[str, Any]:
         row = per.setdefault(group_id, {s: 0 for s in FlagStatus.values})
         row[status] = n
     tasks = dict(ReviewTask.objects.filter(run=run).values_list("decision").annotate(n=Count("id")).order_by())
-    names = group_names(per)
+    names = group_names(ids=per)
     categories = []
     for gid, row in per.items():
         total = sum(row.values())
@@ -328,7 +317,7 @@ def run_agreement(*, run: EngineRun) -> dict[str, Any]:
 
     users = dict(get_user_model().objects.filter(pk__in=[r[0] for r in reviewer_rows])
                  .values_list("pk", "username"))
-    names = group_names(r[0] for r in tag_rows)
+    names = group_names(ids=[r[0] for r in tag_rows])
     reviewers = sorted(({"reviewer_id": uid, "username": users.get(uid, str(uid)), "decisions": int(n),
                          "agreeing": int(ok or 0), "agreement": round((ok or 0) / n, 4) if n else None}
                         for uid, n, ok in reviewer_rows), key=lambda r: r["username"])

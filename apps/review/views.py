@@ -127,7 +127,8 @@ def queue(request: HttpRequest, pk: int, tag_group_id: int) -> HttpResponse:
     page = selectors.queue_page(user=request.user, run=run, tag_group_id=category.pk, queue_filter=queue_filter,
                                 after=after, before=before, limit=limit)
     tasks = [_decorate(t, page.names) for t in page.tasks]
-    name = page.names.get(category.pk) or selectors.group_names([category.pk]).get(category.pk, f"#{category.pk}")
+    name = (page.names.get(category.pk)
+            or selectors.group_names(ids=[category.pk]).get(category.pk, f"#{category.pk}"))
     query = queue_filter.as_query()
     if limit != QUEUE_PAGE:
         query["limit"] = limit
@@ -165,7 +166,7 @@ def _card(request: HttpRequest, flag: Flag, *, error: str = "", status: int = 20
     task = selectors.queue_task(user=request.user, flag_id=flag.pk)
     if task is None:
         raise Http404("this flag is not in your queue")
-    names = selectors.group_names([task.tag_group_id, task.new_tag_group_id])
+    names = selectors.group_names(ids=[task.tag_group_id, task.new_tag_group_id])
     return render(request, "review/_card.html", {"task": _decorate(task, names), "error": error}, status=status)
 
 

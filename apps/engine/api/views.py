@@ -2,11 +2,11 @@ import django_filters
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import ActionPermissions
+from apps.jobs.api.params import request_params
 from apps.jobs.api.serializers import JobSerializer
 
 from .. import selectors, services
@@ -23,16 +23,6 @@ from .serializers import (
 VIEW_RUN = "engine.view_enginerun"
 VIEW_FLAG = "engine.view_flag"
 LAUNCH = ["engine.add_enginerun", "jobs.add_job"]
-
-
-def _params(request: Request) -> dict:
-    """The request body as a plain dict (a form-encoded body is a QueryDict of lists)."""
-    data = request.data
-    if hasattr(data, "dict"):
-        return data.dict()
-    if not isinstance(data, dict):
-        raise ValidationError("expected a JSON object of parameters")
-    return dict(data)
 
 
 class EngineRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -59,7 +49,7 @@ class EngineRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={201: EngineRunSerializer})
     def create(self, request: Request) -> Response:
         """``{"kind": "generation" | "cleaning", …parameters}``; bad parameters answer 400 naming the field."""
-        params = _params(request)
+        params = request_params(request)
         run = services.engine_run_launch(kind=str(params.pop("kind", "") or ""), params=params, user=request.user)
         return Response(EngineRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
@@ -82,7 +72,7 @@ class EngineRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def cluster(self, request: Request, pk: str | None = None) -> Response:
         """Cluster a cleaning run's region features (again), e.g. with another fraction; replaces its cluster
         flags that nobody reviewed yet."""
-        job = services.engine_cluster_launch(run=self.get_object(), params=_params(request), user=request.user)
+        job = services.engine_cluster_launch(run=self.get_object(), params=request_params(request), user=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.permissions import ActionPermissions
+from apps.jobs.api.params import request_params
 from apps.jobs.api.serializers import JobSerializer
 from apps.labels.models import LabelSystemVersion
 
@@ -20,16 +21,6 @@ from .serializers import (
     TrainingLaunchSerializer,
     TrainingRunSerializer,
 )
-
-
-def _params(request: Request) -> dict:
-    """The request body as a plain dict (a form-encoded body is a QueryDict of lists)."""
-    data = request.data
-    if hasattr(data, "dict"):
-        return data.dict()
-    if not isinstance(data, dict):
-        raise ValidationError("expected a JSON object of parameters")
-    return dict(data)
 
 
 class TrainingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -50,7 +41,7 @@ class TrainingRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     @extend_schema(request=TrainingLaunchSerializer, responses={201: TrainingRunSerializer})
     def create(self, request: Request) -> Response:
-        run = services.training_run_launch(params=_params(request), user=request.user)
+        run = services.training_run_launch(params=request_params(request), user=request.user)
         return Response(TrainingRunSerializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: dict})
@@ -92,7 +83,7 @@ class CheckpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def _launch(self, request: Request, launch) -> Response:
         checkpoint = self.get_object()
-        params = {**_params(request), "checkpoint": checkpoint.pk}
+        params = {**request_params(request), "checkpoint": checkpoint.pk}
         job = launch(params=params, user=request.user)
         return Response(JobSerializer(job).data, status=status.HTTP_201_CREATED)
 
