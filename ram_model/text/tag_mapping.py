@@ -104,7 +104,18 @@ class TagMapper:
                 # Spelling variants ("t shirt" / "t-shirt") share a word key; the first group keeps it.
                 self._exact.setdefault(tuple(normalise(synonym)), gid)
         self.max_words = max((len(k) for k in self._exact), default=1)
+        self._cache_size = cache_size
         self._lookup_phrase = lru_cache(maxsize=cache_size)(self._map_words)
+
+    def __getstate__(self) -> dict:
+        """Picklable (parser worker processes map tags too): the phrase cache is rebuilt, not sent."""
+        state = self.__dict__.copy()
+        del state["_lookup_phrase"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lookup_phrase = lru_cache(maxsize=self._cache_size)(self._map_words)
 
     @classmethod
     def from_tag_list(cls, lines: Iterable[str] | str | Path, **kwargs) -> TagMapper:

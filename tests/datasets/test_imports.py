@@ -269,3 +269,52 @@ def test_command_stores_absolute_paths_in_the_job(db, image_root, write_file, mo
     monkeypatch.chdir(path.parent)
     result = run_import("a.jsonl", name="d", format="jsonl")
     assert Job.objects.get(pk=result["job_id"]).params["paths"] == [str(path)]
+
+
+def test_tags_repeated_across_shards_and_versions_are_stored_once(db, image_root, write_file, lsv):
+    rows = [{"image": "x.jpg", "caption": "a dog", "tags": ["dog", "grass"]},
+            {"image": "y.jpg", "caption": "a cat", "tags": ["cat", "cat"]},
+            {"image": "x.jpg", "tags": ["grass", "dog", "play"]}]  # x.jpg again, in the next shard
+    first = run_import(write_file("a.jsonl", rows), name="d", format="jsonl", label_system_version=lsv.pk,
+                       shard_size=2)
+    assert first["counts"]["assignments"] == 4 and first["counts"]["captions"] == 2
+    again = [{"image": "x.jpg", "tags": ["dog"]}, {"image": "z.jpg", "tags": ["dog"]}]
+    second = run_import(write_file("b.jsonl", again), name="d", format="jsonl", label_system_version=lsv.pk)
+    version = DatasetVersion.objects.get(pk=second["version_id"])
+    assert (version.counts["assignments"], version.counts["assignments_added"]) == (5, 1)  # x.jpg's dog: live
+
+
+def test_file_level_reader_errors_surface_from_the_read_ahead_thread(db, image_root, write_file):
+    path = write_file("a.tsv", "a dog\tanother dog\n")
+    with pytest.raises(CommandError, match="cannot tell which TSV column"):
+        run_import(path, name="d", format="tsv")
+
+
+class CancelAfter(InlineContext):
+    """Reports a cancellation request at the ``n``-th shard boundary."""
+
+    def __init__(self, job, n: int) -> None:
+        super().__init__(job)
+        self.n = n
+        self.checks = 0
+
+    def check_cancel(self) -> None:
+        self.checks += 1
+        if self.checks == self.n:
+            Job.objects.filter(pk=self.job.pk).update(cancel_requested=True)
+        super().check_cancel()
+
+
+def test_cancelled_import_keeps_committed_shards_and_stops_reading(db, image_root, write_file):
+    import threading
+
+    from apps.datasets.services.context import Cancelled
+
+    path = write_file("a.jsonl", [{"image": f"{i}.jpg", "caption": f"c {i}"} for i in range(40)])
+    opts = ImportOptions(dataset_name="d", format="jsonl", paths=[str(path)], shard_size=5)
+    job = Job.objects.create(kind="import_dataset", params=opts.as_params(), queue="cpu")
+    with pytest.raises(Cancelled):
+        dataset_import_run(CancelAfter(job, n=3))
+    job.refresh_from_db()
+    assert job.cursor["item"] == 10 and Caption.objects.count() == 10
+    assert not any(t.name == "import-read-ahead" for t in threading.enumerate())

@@ -132,3 +132,55 @@ def test_parse_on_two_processes_keeps_captions_and_results_aligned(imported):
     rows = set(selectors.version_assignments(version=child).values_list("caption__text", "tag_group__index"))
     assert {("dog grass", 0), ("dog grass", 2), ("cat zebra unicorn", 1)} <= rows
     assert all(text != "cat zebra unicorn" or index == 1 for text, index in rows)
+
+
+def test_parsing_a_parsed_version_again_adds_no_duplicate(imported):
+    first = DatasetVersion.objects.get(pk=_parse(imported)["version_id"])
+    second = DatasetVersion.objects.get(pk=_parse(first)["version_id"])
+    assert second.counts["assignments_added"] == 0
+    assert second.counts["assignments"] == first.counts["assignments"] == 4
+
+
+def test_a_conflicting_row_written_meanwhile_is_skipped_not_an_error(imported):
+    """The direct COPY path falls back to ON CONFLICT when another writer added the same live row."""
+    from apps.datasets.models import AssignmentSource, Caption
+    from apps.datasets.services.versions import AssignmentRow, assignments_add
+    from apps.labels.models import TagGroup
+
+    class Crash(InlineContext):
+        commits = 0
+
+        def commit(self, cursor, done, total=None):
+            super().commit(cursor, done, total)
+            Crash.commits += 1
+            if Crash.commits == 2:  # the initial cursor, then the first shard
+                raise RuntimeError("killed")
+
+    job = Job.objects.create(kind="parse_version", queue="cpu",
+                             params=ParseOptions(version_id=imported.pk, shard_size=1).as_params())
+    with pytest.raises(RuntimeError):
+        dataset_version_parse_run(Crash(job), parser=FakeParser())
+    job.refresh_from_db()
+    child = DatasetVersion.objects.get(pk=job.cursor["child_id"])
+    caption = Caption.objects.get(text="puppies zebra")
+    dog = TagGroup.objects.get(version=imported.label_system_version, index=0)
+    assignments_add(version=child, rows=[AssignmentRow(caption.image_id, dog.pk, AssignmentSource.PARSED,
+                                                       caption_id=caption.pk)])
+    run_inline(kind="parse_version", params={}, job=job,
+               body=lambda ctx: dataset_version_parse_run(ctx, parser=FakeParser()))
+    assert TagAssignment.objects.count() == 4
+    assert TagAssignment.objects.filter(caption=caption).count() == 1
+
+
+def test_the_mapper_travels_to_parser_processes_and_maps_the_same(lsv):
+    import pickle
+
+    from apps.datasets.services.parsing import tag_mapper_for
+    from ram_model.text.parallel import map_result, parse_map_stream
+
+    mapper = tag_mapper_for(lsv.pk)
+    captions = ["dog grass", "puppies zebra zebra", "", "cat unicorn"]
+    mapped = list(parse_map_stream(captions, pickle.loads(pickle.dumps(mapper)), parser=FakeParser()))
+    assert mapped == [map_result(mapper, {"tags": c.split()}) for c in captions]
+    ids, matched, unmapped = mapped[1]
+    assert len(ids) == 1 and [text for text, _ in matched] == ["puppies"] and unmapped == ("zebra", "zebra")

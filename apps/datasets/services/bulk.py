@@ -53,8 +53,14 @@ def _stage(cursor: Any, name: str, like: str, columns: Sequence[str]) -> None:
 def images_upsert(*, dataset_id: int, seq: int, images: dict[str, tuple[int | None, int | None]],
                   method: str = "auto") -> dict[str, int]:
     """Ids of ``images`` (uri → (width, height)) in the dataset, adding those it lacks in version ``seq``."""
+    return images_upsert_new(dataset_id=dataset_id, seq=seq, images=images, method=method)[0]
+
+
+def images_upsert_new(*, dataset_id: int, seq: int, images: dict[str, tuple[int | None, int | None]],
+                      method: str = "auto") -> tuple[dict[str, int], set[str]]:
+    """:func:`images_upsert`, and the uris it inserted (known with COPY only; empty with bulk_create)."""
     if not images:
-        return {}
+        return {}, set()
     uris = list(images)
     if use_copy(method):
         with connection.cursor() as cursor:
@@ -68,18 +74,22 @@ def images_upsert(*, dataset_id: int, seq: int, images: dict[str, tuple[int | No
             raw.execute(
                 "INSERT INTO datasets_image (dataset_id, uri, added_in_seq, width, height, checksum) "
                 "SELECT %s, uri, %s, width, height, '' FROM datasets_image_stage ORDER BY ord "
-                "ON CONFLICT (dataset_id, uri) DO NOTHING", [dataset_id, seq])
-            raw.execute("SELECT uri, id FROM datasets_image WHERE dataset_id = %s AND uri = ANY(%s)",
-                        [dataset_id, uris])
-            return dict(raw.fetchall())
+                "ON CONFLICT (dataset_id, uri) DO NOTHING RETURNING uri, id", [dataset_id, seq])
+            found = dict(raw.fetchall())
+            new = set(found)
+            if len(found) < len(uris):  # some were there already
+                raw.execute("SELECT uri, id FROM datasets_image WHERE dataset_id = %s AND uri = ANY(%s)",
+                            [dataset_id, [u for u in uris if u not in found]])
+                found.update(raw.fetchall())
+            return found, new
     Image.objects.bulk_create(
         [Image(dataset_id=dataset_id, uri=u, added_in_seq=seq, width=images[u][0], height=images[u][1])
          for u in uris], ignore_conflicts=True, batch_size=2000)
-    found: dict[str, int] = {}
+    found = {}
     for start in range(0, len(uris), 2000):
         found.update(Image.objects.filter(dataset_id=dataset_id, uri__in=uris[start:start + 2000])
                      .values_list("uri", "id"))
-    return found
+    return found, set()
 
 
 def captions_insert(*, rows: list[tuple[Any, ...]], method: str = "auto") -> list[int]:
@@ -100,13 +110,22 @@ def captions_insert(*, rows: list[tuple[Any, ...]], method: str = "auto") -> lis
     return [c.pk for c in created]
 
 
-def assignments_insert(*, rows: list[tuple[Any, ...]], method: str = "auto") -> int:
-    """Insert assignments (``ASSIGNMENT_COLUMNS``), skipping live duplicates; returns the rows sent."""
+def assignments_insert(*, rows: list[tuple[Any, ...]], method: str = "auto", conflicts: bool = True) -> int:
+    """Insert assignments (``ASSIGNMENT_COLUMNS``), skipping live duplicates; returns the rows sent.
+
+    ``conflicts=False`` is for callers that know no row can duplicate a live one (e.g. the parse job writing
+    its own captions' tags): COPY then goes straight into the table, without the staging table and the
+    ``INSERT … ON CONFLICT``; a duplicate would raise IntegrityError instead of being skipped.
+    """
     if not rows:
         return 0
     if use_copy(method):
         with connection.cursor() as cursor:
             raw = cursor.cursor
+            if not conflicts:
+                with connection.wrap_database_errors:  # a duplicate raises django.db.IntegrityError
+                    _copy(raw, "datasets_tagassignment", ASSIGNMENT_COLUMNS, rows)
+                return len(rows)
             _stage(raw, "datasets_assign_stage", "datasets_tagassignment", ASSIGNMENT_COLUMNS)
             _copy(raw, "datasets_assign_stage", ASSIGNMENT_COLUMNS, rows)
             cols = ", ".join(ASSIGNMENT_COLUMNS)

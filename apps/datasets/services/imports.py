@@ -5,6 +5,10 @@ of records is written in one transaction together with the job's cursor (file, r
 file size), so a crashed or cancelled import resumes exactly after the last committed shard and never writes
 a row twice. With ``strict`` a validation pass runs first and nothing is written when any record is bad;
 otherwise bad records go to a rejects JSONL file (file, line, field, reason, raw) and are counted.
+
+Throughput: a background thread reads, validates and lays out the next shards (at most two ahead, so memory
+stays flat) while this thread writes the current one with COPY; a shard whose images are all new (nothing
+in the database can duplicate its tags) COPYs its assignments straight into the table, deduplicated here.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -191,36 +197,123 @@ def _rejects_path(ctx: ShardContext, opts: ImportOptions) -> Path:
     return Path(settings.LABELHUB_JOB_DIR) / f"import-{ctx.job.pk}-rejects.jsonl"
 
 
-def _write_shard(version: DatasetVersion, shard: list[Prepared], method: str) -> None:
+@dataclass
+class _Shard:
+    """One shard of input laid out for writing (built on the read-ahead thread, no database access).
+
+    ``captions`` are unique per (image, text); ``assignments`` are (uri, tag group, index into ``captions``
+    or None), in input order and unique, as the live-unique index would keep them.
+    """
+
+    items: int
+    records: int
+    bad: list[RecordError]
+    images: dict[str, tuple[int | None, int | None]]
+    captions: list[tuple[str, str, Any]]
+    assignments: list[tuple[str, int, int | None]]
+
+
+def _layout(items: list[ImportRecord | RecordError], root: Path, resolver: TagResolver, fmt: str) -> _Shard:
+    bad: list[RecordError] = []
     images: dict[str, tuple[int | None, int | None]] = {}
-    for p in shard:
-        images.setdefault(p.uri, (p.record.width, p.record.height))
-    ids = bulk.images_upsert(dataset_id=version.dataset_id, seq=version.seq, images=images, method=method)
-    caption_rows: list[tuple[Any, ...]] = []
-    caption_pos: dict[tuple[int, str], int] = {}
-    for p in shard:
-        image_id = ids[p.uri]
-        boxes = p.record.boxes or [None] * len(p.record.captions)
-        for text, box in zip(p.record.captions, boxes):
-            if (image_id, text) not in caption_pos:
-                caption_pos[(image_id, text)] = len(caption_rows)
-                caption_rows.append((version.dataset_id, image_id, text, CaptionSource.ORIGINAL, box, version.seq))
-    caption_ids = bulk.captions_insert(rows=caption_rows, method=method)
-    assignment_rows: list[tuple[Any, ...]] = []
-    for p in shard:
-        image_id = ids[p.uri]
+    captions: list[tuple[str, str, Any]] = []
+    caption_pos: dict[tuple[str, str], int] = {}
+    assignments: dict[tuple[str, int, int | None], None] = {}
+    records = 0
+    for item in items:
+        p = _prepare(item, root, resolver, fmt)
+        if isinstance(p, RecordError):
+            bad.append(p)
+            continue
+        records += 1
+        uri, record = p.uri, p.record
+        if uri not in images:
+            images[uri] = (record.width, record.height)
+        boxes = record.boxes or [None] * len(record.captions)
+        positions = []
+        for text, box in zip(record.captions, boxes):
+            pos = caption_pos.get((uri, text))
+            if pos is None:
+                pos = caption_pos[(uri, text)] = len(captions)
+                captions.append((uri, text, box))
+            positions.append(pos)
         linked: set[int] = set()
-        for text, groups in zip(p.record.captions, p.caption_tags or []):
-            caption_id = caption_ids[caption_pos[(image_id, text)]]
-            for group in dict.fromkeys(groups):
+        for pos, groups in zip(positions, p.caption_tags or []):
+            for group in groups:
                 linked.add(group)
-                assignment_rows.append((version.dataset_id, image_id, group, caption_id, AssignmentSource.IMPORTED,
-                                        None, version.seq))
-        for group in dict.fromkeys(p.tags):
+                assignments.setdefault((uri, group, pos))
+        for group in p.tags:
             if group not in linked:
-                assignment_rows.append((version.dataset_id, image_id, group, None, AssignmentSource.IMPORTED, None,
-                                        version.seq))
-    bulk.assignments_insert(rows=assignment_rows, method=method)
+                assignments.setdefault((uri, group, None))
+    return _Shard(len(items), records, bad, images, captions, list(assignments))
+
+
+def _write_shard(version: DatasetVersion, shard: _Shard, method: str) -> None:
+    ds, seq = version.dataset_id, version.seq
+    ids, new = bulk.images_upsert_new(dataset_id=ds, seq=seq, images=shard.images, method=method)
+    caption_ids = bulk.captions_insert(rows=[(ds, ids[uri], text, CaptionSource.ORIGINAL, box, seq)
+                                             for uri, text, box in shard.captions], method=method)
+    imported = AssignmentSource.IMPORTED.value
+    rows = [(ds, ids[uri], group, None if pos is None else caption_ids[pos], imported, None, seq)
+            for uri, group, pos in shard.assignments]
+    # A row can only duplicate a live one when it has no caption (captions are new) and its image is not.
+    safe = all(pos is not None or uri in new for uri, _, pos in shard.assignments)
+    bulk.assignments_insert(rows=rows, method=method, conflicts=not safe)
+
+
+class _ReadAhead:
+    """Runs an iterator on a background thread, at most ``depth`` items ahead; errors re-raise on next()."""
+
+    _END = object()
+
+    def __init__(self, source: Iterator[Any], depth: int = 2) -> None:
+        self._queue: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(source,), name="import-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, source: Iterator[Any]) -> None:
+        try:
+            for item in source:
+                if not self._put((True, item)):
+                    return
+            self._put((True, self._END))
+        except BaseException as exc:  # handed to the consumer
+            self._put((False, exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    def _put(self, entry: tuple[bool, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> _ReadAhead:
+        return self
+
+    def __next__(self) -> Any:
+        ok, item = self._queue.get()
+        if not ok:
+            raise item
+        if item is self._END:
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _shards(opts: ImportOptions, file_index: int, skip: int, root: Path, resolver: TagResolver) -> Iterator[_Shard]:
+    stream = _stream(opts, file_index, skip)
+    while items := list(itertools.islice(stream, opts.shard_size)):
+        yield _layout(items, root, resolver, opts.format)
 
 
 def dataset_import_run(ctx: ShardContext) -> dict[str, Any]:
@@ -264,30 +357,25 @@ def _import_files(ctx: ShardContext, opts: ImportOptions, version: DatasetVersio
         with rejects.open("ab") as fh:
             fh.truncate(cursor["rejects_bytes"])  # drop lines of a shard that never committed
     for file_index in range(cursor["file"], len(opts.paths)):
+        skip = cursor["item"] if file_index == cursor["file"] else 0
+        shards = _ReadAhead(_shards(opts, file_index, skip, root, resolver))
         try:
-            stream = _stream(opts, file_index, cursor["item"] if file_index == cursor["file"] else 0)
-            consumed = cursor["item"] if file_index == cursor["file"] else 0
-            while True:
-                items = list(itertools.islice(stream, opts.shard_size))
-                if not items:
-                    break
+            consumed = skip
+            for shard in shards:
                 ctx.check_cancel()
-                good: list[Prepared] = []
-                bad: list[RecordError] = []
-                for item in items:
-                    prepared = _prepare(item, root, resolver, opts.format)
-                    (bad if isinstance(prepared, RecordError) else good).append(prepared)  # type: ignore[arg-type]
-                consumed += len(items)
-                cursor.update(file=file_index, item=consumed, records=cursor["records"] + len(good),
-                              rejected=cursor["rejected"] + len(bad))
-                if bad:
-                    cursor["rejects_bytes"] = _append_rejects(rejects, bad)
+                consumed += shard.items
+                cursor.update(file=file_index, item=consumed, records=cursor["records"] + shard.records,
+                              rejected=cursor["rejected"] + len(shard.bad))
+                if shard.bad:
+                    cursor["rejects_bytes"] = _append_rejects(rejects, shard.bad)
                 with transaction.atomic():
                     bulk.shard_commit_async()
-                    _write_shard(version, good, opts.method)
+                    _write_shard(version, shard, opts.method)
                     ctx.commit(dict(cursor), done=cursor["records"] + cursor["rejected"])
         except ValueError as exc:
             raise ValidationError(f"{opts.paths[file_index]}: {exc}") from exc
+        finally:
+            shards.close()
         cursor.update(file=file_index + 1, item=0)
     ctx.log(f"imported {cursor['records']} records, rejected {cursor['rejected']}")
 
