@@ -76,13 +76,25 @@ def test_non_positive_counts_are_rejected(flag):
     assert exc.value.code == 2
 
 
-def test_parse_stream_falls_back_to_one_process_inside_a_daemon(monkeypatch):
+def _parse_in_daemon(captions: list[str]) -> tuple[bool, list[list[str]], int]:
+    import multiprocessing
+
     from ram_model.text import parallel
 
-    monkeypatch.setattr(parallel, "_in_daemon_process", lambda: True)
-    with pytest.warns(RuntimeWarning, match="daemonic"):
-        results = list(parallel.parse_stream(["a dog", "a cat"], workers=2))
-    assert [r["objects"] for r in results] == [["dog"], ["cat"]]
+    daemon = multiprocessing.current_process().daemon
+    results = [r["objects"] for r in parallel.parse_stream(captions, workers=2, batch_size=1)]
+    return daemon, results, len(multiprocessing.active_children())
+
+
+def test_parse_stream_uses_its_process_pool_inside_a_daemonic_pool_child():
+    """Celery's prefork children are daemonic; the parse job still gets its parser processes there."""
+    import billiard
+
+    with billiard.Pool(1) as pool:
+        daemon, results, left = pool.apply(_parse_in_daemon, (["a dog", "a cat", "two red circles"],))
+    assert daemon is True
+    assert results == [["dog"], ["cat"], ["circle"]]
+    assert left == 0  # the parser pool is gone once the stream ends
 
 
 def test_parse_stream_rejects_non_positive_workers():
