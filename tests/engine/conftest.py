@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from apps.datasets.services.context import run_inline
+from apps.datasets.services.context import InlineContext, run_inline
 from apps.training.services import checkpoint_register
+from tests.engine.factories import tagged_version
 from tests.engine.synthetic import SHAPE_TAGS, ShapesVersion, shapes_version
 
 
@@ -17,6 +18,20 @@ class FakeParser:
     def parse_many(self, captions, *, batch_size=256):
         for caption in captions:
             yield {"caption": caption, "tags": caption.split()}
+
+
+class Crash(InlineContext):
+    """Kills the body at its ``after``-th cursor commit, inside that shard's transaction."""
+
+    def __init__(self, job, after: int) -> None:
+        super().__init__(job)
+        self.after, self.commits = after, 0
+
+    def commit(self, cursor, done, total=None):
+        super().commit(cursor, done, total)
+        self.commits += 1
+        if self.commits == self.after:
+            raise RuntimeError("worker killed")
 
 
 @pytest.fixture
@@ -62,3 +77,18 @@ def engine_params(shapes, checkpoint) -> dict:
 def run_body(kind: str, body, params: dict | None = None, job=None):
     """Run a job body in this process (a new Job of ``kind``, or ``job`` resumed); returns (job, result)."""
     return run_inline(kind=kind, params=params or {}, body=body, job=job)
+
+
+@pytest.fixture
+def tagged():
+    """A sealed version of 4 images tagged dog and grass (no files: for the web side's launch checks)."""
+    return tagged_version(images=4)
+
+
+@pytest.fixture
+def params(tagged, tmp_path) -> dict:
+    """Launch parameters over ``tagged`` with a registered checkpoint file the web process never reads."""
+    path = tmp_path / "ckpt.pth"
+    path.write_bytes(b"not read by the web process")
+    checkpoint = checkpoint_register(path=path, variant="ram", size="tiny")
+    return {"dataset_version": tagged.version.pk, "checkpoint": checkpoint.pk}

@@ -7,8 +7,7 @@ import pytest
 from apps.engine.models import EngineRun, Flag
 from apps.engine.services import engine_cleaning_launch, engine_generation_launch
 from apps.jobs.models import Job
-from apps.training.services import checkpoint_register
-from tests.engine.factories import flagged_run, tagged_version
+from tests.engine.factories import flagged_run
 
 pytestmark = pytest.mark.django_db
 
@@ -16,19 +15,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def curator(api_client_for):
     return api_client_for("curator")
-
-
-@pytest.fixture
-def tagged():
-    return tagged_version(images=4)
-
-
-@pytest.fixture
-def params(tagged, tmp_path) -> dict:
-    path = tmp_path / "ckpt.pth"
-    path.write_bytes(b"not read by the web process")
-    checkpoint = checkpoint_register(path=path, variant="ram", size="tiny")
-    return {"dataset_version": tagged.version.pk, "checkpoint": checkpoint.pk}
 
 
 @pytest.mark.parametrize("kind, job_kind", [("generation", "engine_generate"), ("cleaning", "engine_features")])

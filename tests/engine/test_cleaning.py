@@ -8,12 +8,11 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from apps.datasets.services.context import InlineContext
 from apps.engine.models import Flag
 from apps.engine.services import engine_cleaning_launch, engine_cluster_launch
 from apps.jobs.models import Job
 from ram_model.engine.store import FeatureStore
-from tests.engine.conftest import run_body
+from tests.engine.conftest import Crash, run_body
 from tests.engine.synthetic import shapes_version
 from workers.engine import run_dir, run_engine_cluster, run_engine_features
 
@@ -167,20 +166,6 @@ def test_cluster_flags_carry_cluster_distance_percentile_and_the_regions_evidenc
         assert flag.region_source == "image" and 0 <= flag.score <= 1 and flag.threshold == 0.5
     both = [f for f in flags if f.by_rejection]
     assert all(f.score < 0.5 for f in both)  # one row per assignment, whichever methods flagged it
-
-
-class Crash(InlineContext):
-    """Kills the body at its ``after``-th cursor commit, inside that shard's transaction."""
-
-    def __init__(self, job, after: int) -> None:
-        super().__init__(job)
-        self.after, self.commits = after, 0
-
-    def commit(self, cursor, done, total=None):
-        super().commit(cursor, done, total)
-        self.commits += 1
-        if self.commits == self.after:
-            raise RuntimeError("worker killed")
 
 
 def test_a_killed_features_job_resumes_without_duplicate_features_or_flags(engine_params, shapes, tiny_model_file):

@@ -13,7 +13,7 @@ from apps.datasets.services.context import Cancelled, InlineContext
 from apps.engine.models import EngineRun
 from apps.engine.services import engine_generation_launch
 from apps.jobs.models import Job, JobState
-from tests.engine.conftest import FakeParser, run_body
+from tests.engine.conftest import Crash, FakeParser, run_body
 from workers.engine import run_engine_generate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -139,20 +139,6 @@ def test_model_captions_come_from_the_checkpoints_caption_branch(engine_params, 
     captions = Caption.objects.filter(dataset_id=child.dataset_id, added_in_seq=child.seq)
     assert captions.count() == 12 and set(captions.values_list("source", flat=True)) == {"generated"}
     assert run.report["captions"]["source"] == "model"
-
-
-class Crash(InlineContext):
-    """Kills the body at its ``after``-th cursor commit, inside that shard's transaction."""
-
-    def __init__(self, job, after: int) -> None:
-        super().__init__(job)
-        self.after, self.commits = after, 0
-
-    def commit(self, cursor, done, total=None):
-        super().commit(cursor, done, total)
-        self.commits += 1
-        if self.commits == self.after:
-            raise RuntimeError("worker killed")
 
 
 def test_a_killed_generation_resumes_without_writing_a_row_twice(engine_params, shapes, tiny_model_file):

@@ -10,8 +10,7 @@ from apps.accounts.services import user_create
 from apps.engine.models import EngineRun
 from apps.engine.services import engine_cleaning_launch, engine_generation_launch
 from apps.jobs.models import Job
-from apps.training.services import checkpoint_register
-from tests.engine.factories import flagged_run, tagged_version
+from tests.engine.factories import flagged_run
 
 pytestmark = pytest.mark.django_db
 
@@ -20,19 +19,6 @@ def _client(role: str) -> Client:
     client = Client()
     client.force_login(user_create(username=f"u-{role}", password="pw-12345678", roles=[role]))
     return client
-
-
-@pytest.fixture
-def tagged():
-    return tagged_version(images=4)
-
-
-@pytest.fixture
-def params(tagged, tmp_path) -> dict:
-    path = tmp_path / "ckpt.pth"
-    path.write_bytes(b"not read by the web process")
-    checkpoint = checkpoint_register(path=path, variant="ram", size="tiny")
-    return {"dataset_version": tagged.version.pk, "checkpoint": checkpoint.pk}
 
 
 def test_the_run_list_shows_runs_with_their_state(params):
