@@ -73,3 +73,18 @@ def test_tag_kinds_select_which_words_become_tags(tmp_path):
     paths = write_dataset(tmp_path, 4, seed=0, config=config)
     for line in paths["annotations"].read_text().splitlines():
         assert set(json.loads(line)["tags"]) <= set(COLOURS)
+
+
+def test_learning_recipe_data_keeps_counts_relations_and_every_tag():
+    """The learning test's generator settings (at most two shapes a group) still say "two red circles above …"."""
+    import re
+
+    from ram_model.train.recipes import synthetic_data
+
+    config = synthetic_data()
+    scenes = [make_example(0, i, config)[1] for i in range(80)]
+    captions = [c for s in scenes for c in s.captions()]
+    assert all(g.count <= 2 for s in scenes for g in s.groups)
+    assert any(re.fullmatch(r"two \w+ \w+s (above|below|left of|right of) (a|two) \w+ \w+", c) for c in captions)
+    assert {t for s in scenes for t in s.tags()} == set(config.tag_list()) == set(COLOURS) | {
+        "circle", "square", "triangle", "star"}
