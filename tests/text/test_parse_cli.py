@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -81,9 +82,16 @@ def _parse_in_daemon(captions: list[str]) -> tuple[bool, list[list[str]], int]:
 
     from ram_model.text import parallel
 
+    def children() -> set[int]:
+        return {p.pid for p in multiprocessing.active_children()}
+
     daemon = multiprocessing.current_process().daemon
+    inherited = children()  # a forked pool child also lists its parent's children
     results = [r["objects"] for r in parallel.parse_stream(captions, workers=2, batch_size=1)]
-    return daemon, results, len(multiprocessing.active_children())
+    deadline = time.monotonic() + 10
+    while children() - inherited and time.monotonic() < deadline:
+        time.sleep(0.05)  # terminated parsers are reaped asynchronously
+    return daemon, results, len(children() - inherited)
 
 
 def test_parse_stream_uses_its_process_pool_inside_a_daemonic_pool_child():
