@@ -17,7 +17,7 @@ from rest_framework import serializers
 from apps.datasets.models import DatasetVersion
 from apps.jobs.kinds import JobKind, register
 from apps.labels.models import Tag, TagGroup
-from apps.training.models import Checkpoint
+from apps.training.job_kinds import checkpoint_with_file
 
 from .models import EngineRun, EngineRunKind
 
@@ -34,15 +34,6 @@ def _version(value: int) -> DatasetVersion:
     if version.label_system_version_id is None:
         raise serializers.ValidationError(f"dataset version {version} has no label-system version to name its tags")
     return version
-
-
-def _checkpoint(value: int) -> int:
-    checkpoint = Checkpoint.objects.filter(pk=value).first()
-    if checkpoint is None:
-        raise serializers.ValidationError(f"no checkpoint with id {value}")
-    if not os.path.isfile(checkpoint.path):
-        raise serializers.ValidationError(f"the file of checkpoint {checkpoint} is missing: {checkpoint.path}")
-    return value
 
 
 def _file(value: str) -> str:
@@ -100,7 +91,7 @@ class EngineParams(serializers.Serializer):
         return _version(value).pk
 
     def validate_checkpoint(self, value: int) -> int:
-        return _checkpoint(value)
+        return checkpoint_with_file(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         version = DatasetVersion.objects.get(pk=attrs["dataset_version"])

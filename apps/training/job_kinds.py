@@ -39,7 +39,9 @@ def _published_label_version(value: int) -> int:
     return value
 
 
-def _checkpoint(value: int | None) -> int | None:
+def checkpoint_with_file(value: int | None) -> int | None:
+    """A checkpoint id that exists and whose file is on disk (None passes); the launch check of every kind
+    that loads a checkpoint."""
     if value is None:
         return None
     checkpoint = Checkpoint.objects.filter(pk=value).first()
@@ -75,7 +77,7 @@ class TrainParams(serializers.Serializer):
         return _published_label_version(value)
 
     def validate_init_checkpoint(self, value: int | None) -> int | None:
-        return _checkpoint(value)
+        return checkpoint_with_file(value)
 
     def validate_config(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -108,7 +110,7 @@ class EvaluateParams(serializers.Serializer):
     batch_size = serializers.IntegerField(min_value=1, max_value=1024, default=16)
 
     def validate_checkpoint(self, value: int) -> int:
-        return _checkpoint(value)
+        return checkpoint_with_file(value)
 
     def validate_dataset_version(self, value: int | None) -> int | None:
         return _sealed_version(value)
@@ -131,7 +133,7 @@ class ExtendCheckpointParams(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
     def validate_checkpoint(self, value: int) -> int:
-        value = _checkpoint(value)
+        value = checkpoint_with_file(value)
         checkpoint = Checkpoint.objects.get(pk=value)
         if checkpoint.variant == ModelVariant.TAG2TEXT:
             raise serializers.ValidationError("Tag2Text has no label-embedding head; extend a RAM or RAM++ one")

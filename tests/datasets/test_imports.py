@@ -21,6 +21,7 @@ from apps.datasets.services.context import InlineContext, run_inline
 from apps.datasets.services.imports import ImportOptions, dataset_import_run
 from apps.jobs.models import Job, JobState
 from apps.jobs.services import job_launch
+from tests.helpers import CrashAfter
 
 
 def run_import(*paths, **options) -> dict:
@@ -149,21 +150,6 @@ def test_import_into_an_existing_dataset_adds_a_child_version(db, image_root, wr
     v1 = v2.parent
     assert (v2.seq, result["counts"]["images"], result["counts"]["captions"]) == (2, 2, 2)
     assert (selectors.version_images(version=v1).count(), selectors.version_captions(version=v1).count()) == (1, 1)
-
-
-class CrashAfter(InlineContext):
-    """Commits like a job, then dies inside the transaction of shard ``n`` (as a killed worker would)."""
-
-    def __init__(self, job, n: int) -> None:
-        super().__init__(job)
-        self.n = n
-        self.commits = 0
-
-    def commit(self, cursor, done, total=None) -> None:
-        super().commit(cursor, done, total)
-        self.commits += 1
-        if self.commits == self.n:
-            raise RuntimeError("worker killed")
 
 
 def test_import_resumes_after_a_crash_without_writing_a_row_twice(db, image_root, write_file):

@@ -11,10 +11,11 @@ from django.core.management import call_command
 
 from apps.datasets import selectors
 from apps.datasets.models import DatasetVersion, PhraseCount, TagAssignment
-from apps.datasets.services.context import InlineContext, run_inline
+from apps.datasets.services.context import run_inline
 from apps.datasets.services.parsing import ParseOptions, dataset_version_parse_run
 from apps.datasets.services.proposals import label_system_propose
 from apps.jobs.models import Job
+from tests.helpers import CrashAfter
 
 
 class FakeParser:
@@ -60,19 +61,10 @@ def test_parse_records_unmapped_phrase_counts(imported):
 
 
 def test_parse_resumes_after_a_crash(imported):
-    class Crash(InlineContext):
-        commits = 0
-
-        def commit(self, cursor, done, total=None):
-            super().commit(cursor, done, total)
-            Crash.commits += 1
-            if Crash.commits == 3:
-                raise RuntimeError("killed")
-
     job = Job.objects.create(kind="parse_version", queue="cpu",
                              params=ParseOptions(version_id=imported.pk, shard_size=1).as_params())
     with pytest.raises(RuntimeError):
-        dataset_version_parse_run(Crash(job), parser=FakeParser())
+        dataset_version_parse_run(CrashAfter(job, n=3), parser=FakeParser())
     job.refresh_from_db()
     assert job.cursor["captions"] == 1
     _, result = run_inline(kind="parse_version", params={}, job=job,
@@ -147,19 +139,10 @@ def test_a_conflicting_row_written_meanwhile_is_skipped_not_an_error(imported):
     from apps.datasets.services.versions import AssignmentRow, assignments_add
     from apps.labels.models import TagGroup
 
-    class Crash(InlineContext):
-        commits = 0
-
-        def commit(self, cursor, done, total=None):
-            super().commit(cursor, done, total)
-            Crash.commits += 1
-            if Crash.commits == 2:  # the initial cursor, then the first shard
-                raise RuntimeError("killed")
-
     job = Job.objects.create(kind="parse_version", queue="cpu",
                              params=ParseOptions(version_id=imported.pk, shard_size=1).as_params())
     with pytest.raises(RuntimeError):
-        dataset_version_parse_run(Crash(job), parser=FakeParser())
+        dataset_version_parse_run(CrashAfter(job, n=2), parser=FakeParser())  # initial cursor, then shard 1
     job.refresh_from_db()
     child = DatasetVersion.objects.get(pk=job.cursor["child_id"])
     caption = Caption.objects.get(text="puppies zebra")

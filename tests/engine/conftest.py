@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.datasets.services.context import InlineContext, run_inline
+from apps.datasets.services.context import run_inline
 from apps.training.services import checkpoint_register
 from tests.engine.factories import tagged_version
 from tests.engine.synthetic import SHAPE_TAGS, ShapesVersion, shapes_version
@@ -18,20 +18,6 @@ class FakeParser:
     def parse_many(self, captions, *, batch_size=256):
         for caption in captions:
             yield {"caption": caption, "tags": caption.split()}
-
-
-class Crash(InlineContext):
-    """Kills the body at its ``after``-th cursor commit, inside that shard's transaction."""
-
-    def __init__(self, job, after: int) -> None:
-        super().__init__(job)
-        self.after, self.commits = after, 0
-
-    def commit(self, cursor, done, total=None):
-        super().commit(cursor, done, total)
-        self.commits += 1
-        if self.commits == self.after:
-            raise RuntimeError("worker killed")
 
 
 @pytest.fixture

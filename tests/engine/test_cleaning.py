@@ -12,8 +12,9 @@ from apps.engine.models import Flag
 from apps.engine.services import engine_cleaning_launch, engine_cluster_launch
 from apps.jobs.models import Job
 from ram_model.engine.store import FeatureStore
-from tests.engine.conftest import Crash, run_body
+from tests.engine.conftest import run_body
 from tests.engine.synthetic import shapes_version
+from tests.helpers import CrashAfter
 from workers.engine import run_dir, run_engine_cluster, run_engine_features
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -172,7 +173,7 @@ def test_a_killed_features_job_resumes_without_duplicate_features_or_flags(engin
     run = engine_cleaning_launch(params={**engine_params, "default_threshold": 0.55, "shard_size": 5,
                                          "cluster": False})
     with pytest.raises(RuntimeError, match="killed"):
-        run_engine_features(Crash(Job.objects.get(pk=run.job_id), after=3))  # dies after writing shard 3's files
+        run_engine_features(CrashAfter(Job.objects.get(pk=run.job_id), n=3))  # dies after writing shard 3's files
     assert Job.objects.get(pk=run.job_id).cursor["assignments"] == 10
     assert len(FeatureStore(run_dir(run) / "features")) == 3  # one chunk more than committed
 
@@ -192,7 +193,7 @@ def test_a_killed_clustering_resumes_with_the_categories_left(bigger):
     _features(run)
     run.refresh_from_db()
     with pytest.raises(RuntimeError, match="killed"):
-        run_engine_cluster(Crash(Job.objects.get(pk=run.job_id), after=4))  # reset + 2 categories, dies in the 3rd
+        run_engine_cluster(CrashAfter(Job.objects.get(pk=run.job_id), n=4))  # reset + 2 categories, dies in the 3rd
     assert Job.objects.get(pk=run.job_id).cursor["done"] == 2
 
     _cluster(run)

@@ -13,7 +13,8 @@ from apps.datasets.services.context import Cancelled, InlineContext
 from apps.engine.models import EngineRun
 from apps.engine.services import engine_generation_launch
 from apps.jobs.models import Job, JobState
-from tests.engine.conftest import Crash, FakeParser, run_body
+from tests.engine.conftest import FakeParser, run_body
+from tests.helpers import CrashAfter
 from workers.engine import run_engine_generate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -144,7 +145,7 @@ def test_model_captions_come_from_the_checkpoints_caption_branch(engine_params, 
 def test_a_killed_generation_resumes_without_writing_a_row_twice(engine_params, shapes, tiny_model_file):
     run = engine_generation_launch(params={**engine_params, "default_threshold": 0.55, "shard_size": 4})
     with pytest.raises(RuntimeError, match="killed"):
-        run_engine_generate(Crash(Job.objects.get(pk=run.job_id), after=3), parser=FakeParser())
+        run_engine_generate(CrashAfter(Job.objects.get(pk=run.job_id), n=3), parser=FakeParser())
     job = Job.objects.get(pk=run.job_id)
     assert job.cursor["images"] == 4  # the second shard died inside its transaction: rolled back with its rows
     run.refresh_from_db()
